@@ -1,0 +1,59 @@
+// Holds the snapshot in force and swaps a new one in with a single assignment.
+import type { Snapshot } from './snapshot';
+
+export type SnapshotLoader = () => Promise<Snapshot>;
+
+/**
+ * Handlers call current() once per request and keep that snapshot to the end, so a reload never
+ * shows them half a vault. A failed reload leaves the last good snapshot in place.
+ */
+export class VaultHolder {
+  #snapshot: Snapshot | null;
+  #loader: SnapshotLoader | null;
+  #inflight: Promise<Snapshot> | null = null;
+  #notReadyReason: string;
+
+  constructor(options: { snapshot?: Snapshot | null; loader?: SnapshotLoader | null } = {}) {
+    this.#snapshot = options.snapshot ?? null;
+    this.#loader = options.loader ?? null;
+    this.#notReadyReason = this.#snapshot ? '' : 'the vault has not been loaded yet';
+  }
+
+  current(): Snapshot | null {
+    return this.#snapshot;
+  }
+
+  /** Why the gateway is not ready, or null when it is. */
+  notReadyReason(): string | null {
+    return this.#snapshot && this.#notReadyReason === '' ? null : this.#notReadyReason || 'not ready';
+  }
+
+  /** Marks the gateway as not ready (shutting down) without dropping the snapshot in-flight requests use. */
+  setNotReady(reason: string): void {
+    this.#notReadyReason = reason;
+  }
+
+  swap(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    if (this.#notReadyReason === 'the vault has not been loaded yet') this.#notReadyReason = '';
+  }
+
+  get canReload(): boolean {
+    return this.#loader !== null;
+  }
+
+  /** Loads the vault again; concurrent callers share one load. Throws (and keeps the old snapshot) on failure. */
+  reload(): Promise<Snapshot> {
+    const loader = this.#loader;
+    if (!loader) return Promise.reject(new Error('this vault holder has no loader'));
+    this.#inflight ??= loader()
+      .then((snapshot) => {
+        this.swap(snapshot);
+        return snapshot;
+      })
+      .finally(() => {
+        this.#inflight = null;
+      });
+    return this.#inflight;
+  }
+}
