@@ -1,0 +1,45 @@
+// Reads the API key from X-API-Key or Authorization: Bearer and turns it into a Principal.
+import type { RequestHandler } from 'express';
+import { GatewayError } from '../errors';
+import type { KeyStore } from './key-ring';
+import '../http/context';
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="kdbx-gateway"' };
+const MAX_KEY = 1024;
+
+const unauthorized = (detail: string): GatewayError =>
+  new GatewayError('unauthorized', 401, detail, { headers: CHALLENGE });
+
+function bearer(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function authenticate(keys: KeyStore): RequestHandler {
+  return function authenticateMiddleware(req, _res, next) {
+    const fromHeader = req.get('x-api-key')?.trim();
+    const authorization = req.get('authorization');
+    const fromBearer = bearer(authorization);
+    if (fromHeader && fromBearer && fromHeader !== fromBearer) {
+      next(new GatewayError('bad_header', 400, 'X-API-Key and Authorization carry different keys; send one'));
+      return;
+    }
+    const presented = fromHeader || fromBearer;
+    if (!presented) {
+      const detail =
+        authorization !== undefined
+          ? 'the Authorization header must be `Bearer <key>`'
+          : 'an API key is required: send X-API-Key: <key> or Authorization: Bearer <key>';
+      next(unauthorized(detail));
+      return;
+    }
+    const principal = presented.length <= MAX_KEY ? keys.current().match(presented) : null;
+    if (!principal) {
+      next(unauthorized('the API key is not valid'));
+      return;
+    }
+    req.principal = principal;
+    next();
+  };
+}

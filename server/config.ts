@@ -1,0 +1,173 @@
+// Environment (and *_FILE secrets) → one frozen Config; every problem is one line naming the variable.
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import { closest } from './suggest';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The disk access config needs; main passes the real one, tests a fake. */
+export interface ConfigIo {
+  readText(file: string): string;
+  exists(file: string): boolean;
+}
+
+export interface Config {
+  readonly vaultPath: string;
+  readonly vaultPassword: string | null;
+  /** Where the password came from, for messages (never the password). */
+  readonly passwordSource: string | null;
+  readonly keyFilePath: string | null;
+  readonly keysFilePath: string | null;
+  readonly apiKey: string | null;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Variables that are set but do nothing in this version, or look like typos. */
+  readonly warnings: readonly string[];
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_VAULT = 'data/vault.kdbx';
+export const DEFAULT_PASSWORD_FILE = 'secrets/kdbx_password.txt';
+export const DEFAULT_KEYS_FILE = 'secrets/api_keys.txt';
+
+const KNOWN = [
+  'KDBX_PATH', 'KDBX_PASSWORD', 'KDBX_PASSWORD_FILE', 'KDBX_KEYFILE', 'API_KEYS_FILE', 'API_KEY', 'API_KEY_FILE',
+  'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
+  'MATTSTASH_API_KEYS_FILE', 'KDBX_GATEWAY_URL', 'KDBX_GATEWAY_KEY', 'KDBX_GATEWAY_KEY_FILE',
+];
+// Part of the contract but not built yet: setting one must not look like it worked.
+const NOT_YET = [
+  'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS', 'TRUST_PROXY', 'RELOAD', 'TLS_CERT_FILE',
+  'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'RATE_LIMIT_REDIS_URL', 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
+];
+
+const fail = (message: string): never => {
+  throw new ConfigError(message);
+};
+
+/** The first of several variables that is set to something other than an empty string. */
+function pick(env: Env, ...names: string[]): { name: string; value: string } | null {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { name, value };
+  }
+  return null;
+}
+
+/** Docker and Kubernetes secret files end with a newline the secret itself does not have. */
+const stripNewline = (text: string): string => text.replace(/[\r\n]+$/, '');
+
+function readSecretFile(io: ConfigIo, variable: string, file: string): string {
+  let text: string;
+  try {
+    text = io.readText(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return fail(`${variable}: cannot read ${file} (${code})`);
+  }
+  const value = stripNewline(text);
+  if (value === '') fail(`${variable}: ${file} is empty`);
+  return value;
+}
+
+/** `NAME` or `NAME_FILE`, never both (API.md §7). */
+function secret(env: Env, io: ConfigIo, ...names: string[]): { value: string; source: string } | null {
+  for (const name of names) {
+    const direct = pick(env, name);
+    const file = pick(env, `${name}_FILE`);
+    if (direct && file) fail(`${name} and ${name}_FILE are both set; set only one`);
+    if (direct) return { value: direct.value, source: name };
+    if (file) return { value: readSecretFile(io, file.name, file.value), source: `${file.name} (${file.value})` };
+  }
+  return null;
+}
+
+const portSchema = z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(0).max(65535));
+const hostSchema = z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(h));
+
+function choice<T extends string>(variable: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((a) => a === raw.toLowerCase());
+  if (found) return found;
+  const hint = closest(raw, allowed);
+  return fail(`${variable} must be one of ${allowed.join(', ')} (received ${JSON.stringify(raw)})${hint ? `; did you mean ${hint}?` : ''}`);
+}
+
+function warningsFor(env: Env): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (NOT_YET.includes(name) || NOT_YET.some((n) => name === `${n}_FILE`)) {
+      warnings.push(`${name} is set but this version of kdbx-gateway does not support it yet; it has no effect`);
+    } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !KNOWN.includes(name)) {
+      const hint = closest(name, KNOWN);
+      warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
+    }
+  }
+  return warnings;
+}
+
+export interface LoadOptions {
+  /** `check` and `serve` need a way to open the vault; `demo` does not. */
+  readonly requireVaultKey?: boolean;
+}
+
+export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): Config {
+  const vaultPath = pick(env, 'KDBX_PATH', 'MATTSTASH_DB_PATH')?.value ?? DEFAULT_VAULT;
+
+  let password = secret(env, io, 'KDBX_PASSWORD');
+  if (!password && io.exists(DEFAULT_PASSWORD_FILE)) {
+    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE), source: DEFAULT_PASSWORD_FILE };
+  }
+  // mattstash keeps the vault password in .mattstash.txt beside the vault (API.md §13.38).
+  const mattstashFile = path.join(path.dirname(vaultPath), '.mattstash.txt');
+  if (!password && io.exists(mattstashFile)) {
+    password = { value: readSecretFile(io, mattstashFile, mattstashFile), source: mattstashFile };
+  }
+
+  const keyFilePath = pick(env, 'KDBX_KEYFILE')?.value ?? null;
+  if (keyFilePath !== null && !io.exists(keyFilePath)) fail(`KDBX_KEYFILE: ${keyFilePath} does not exist`);
+  if (options.requireVaultKey !== false && !password && keyFilePath === null) {
+    fail(
+      `no vault password: set KDBX_PASSWORD or KDBX_PASSWORD_FILE (or KDBX_KEYFILE), or create ${DEFAULT_PASSWORD_FILE}`,
+    );
+  }
+
+  const keysVar = pick(env, 'API_KEYS_FILE', 'MATTSTASH_API_KEYS_FILE');
+  if (keysVar && !io.exists(keysVar.value)) fail(`${keysVar.name}: ${keysVar.value} does not exist`);
+  const keysFilePath = keysVar?.value ?? (io.exists(DEFAULT_KEYS_FILE) ? DEFAULT_KEYS_FILE : null);
+  if (keysFilePath !== null && /\.(ya?ml|json)$/i.test(keysFilePath)) {
+    fail(`${keysVar?.name ?? 'API_KEYS_FILE'}: per-key policy files (.yaml, .yml, .json) are not supported by this version yet; use the text form`);
+  }
+  const apiKey = secret(env, io, 'API_KEY', 'MATTSTASH_API_KEY');
+
+  const rawHost = pick(env, 'HOST')?.value ?? '127.0.0.1';
+  const host = hostSchema.safeParse(rawHost);
+  if (!host.success) fail(`HOST must be an IP address or a host name (received ${JSON.stringify(rawHost)})`);
+  const rawPort = pick(env, 'PORT')?.value ?? '8000';
+  const port = portSchema.safeParse(rawPort);
+  if (!port.success) fail(`PORT must be an integer from 0 to 65535 (received ${JSON.stringify(rawPort)})`);
+
+  return Object.freeze({
+    vaultPath,
+    vaultPassword: password?.value ?? null,
+    passwordSource: password?.source ?? null,
+    keyFilePath,
+    keysFilePath,
+    apiKey: apiKey?.value ?? null,
+    host: rawHost,
+    port: port.data ?? 8000,
+    logLevel: choice('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
+    logFormat: choice('LOG_FORMAT', env['LOG_FORMAT'], ['json', 'pretty'] as const, 'json'),
+    warnings: Object.freeze(warningsFor(env)),
+  });
+}

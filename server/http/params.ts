@@ -1,0 +1,144 @@
+// Request parameters: one zod schema per route, and 400s that say which parameter was wrong and why.
+import { z } from 'zod';
+import { badQuery, badRequest, notFound } from '../errors';
+import { closest } from '../suggest';
+
+const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
+// eslint-disable-next-line no-control-regex -- matching control characters is the point (API.md §13.15)
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const MAX_NAME = 255;
+
+/** Shows a received value safely inside an error detail: quoted, control characters escaped, cut short. */
+export function quote(value: string): string {
+  const cut = [...value].length > 64 ? `${[...value].slice(0, 64).join('')}…` : value;
+  return JSON.stringify(cut);
+}
+
+/** `true/false/1/0/yes/no` in any case; empty means the default (API.md §13.18). */
+export const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      const value = BOOLEANS[raw.toLowerCase()];
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be true, false, 1, 0, yes or no (received ${quote(raw)})` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+/** `3` or `0000000003`; empty means the latest; 0 and more than 10 digits are refused (§13.4). */
+export const version = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a version number from 1 to 9999999999, such as 3 or 0000000003 (received ${quote(raw)})`,
+      });
+      return z.NEVER;
+    }
+    return Number(raw);
+  });
+
+export const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback;
+      if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (received ${quote(raw)})` });
+        return z.NEVER;
+      }
+      return Number(raw);
+    });
+
+/** A free-text filter: at most 255 characters and no control characters. */
+export const text = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    if ([...raw].length > MAX_NAME || CONTROL.test(raw)) {
+      ctx.addIssue({ code: 'custom', message: 'must be at most 255 characters with no control characters' });
+      return z.NEVER;
+    }
+    return raw;
+  });
+
+export const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      if (raw === undefined || raw === '') return fallback;
+      const found = values.find((v) => v === raw.toLowerCase());
+      if (found === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')} (received ${quote(raw)})` });
+        return z.NEVER;
+      }
+      return found;
+    });
+
+type Shape = Record<string, z.ZodType<unknown, string | undefined>>;
+
+/**
+ * Parses a query against a route's parameters: unknown names, repeated names and bad values are all
+ * 400s that name the parameter (never echoing an unknown parameter's value, which could be a key).
+ */
+export function parseQuery<S extends Shape>(shape: S, query: unknown): { [K in keyof S]: z.output<S[K]> } {
+  const allowed = Object.keys(shape);
+  const raw = (query ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(raw)) {
+    if (!allowed.includes(name)) {
+      const hint = closest(name, allowed);
+      const options = allowed.length ? `; this route takes ${allowed.join(', ')}` : '; this route takes none';
+      throw badQuery(`unknown query parameter ${quote(name)}${hint ? `; did you mean '${hint}'?` : options}`);
+    }
+    if (typeof value !== 'string') throw badQuery(`query parameter '${name}' is given more than once`);
+  }
+  const result = z.object(shape).safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue?.path[0] ?? 'query');
+    throw badQuery(`query parameter '${name}' ${issue?.message ?? 'is not valid'}`);
+  }
+  return result.data as { [K in keyof S]: z.output<S[K]> };
+}
+
+export type NameRef = { kind: 'uuid'; uuid: string } | { kind: 'name'; name: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MATTSTASH_FORM = /@\d{10}$/;
+
+/** Checks the rules every name in a route obeys (API.md §1) and tells a UUID address from a name. */
+export function parseName(name: string, what = 'credential name'): NameRef {
+  if (name === '') throw badRequest(`the ${what} is empty`, 'bad_name');
+  if ([...name].length > MAX_NAME) throw badRequest(`the ${what} is longer than 255 characters`, 'bad_name');
+  if (CONTROL.test(name)) throw badRequest(`the ${what} contains a control character`, 'bad_name');
+  if (name.toLowerCase().startsWith('uuid:')) {
+    const uuid = name.slice(5);
+    if (!UUID.test(uuid)) {
+      throw badRequest(`'uuid:' must be followed by a UUID such as uuid:0a1b2c3d-0000-4000-8000-00000000abcd`, 'bad_name');
+    }
+    return { kind: 'uuid', uuid: uuid.toLowerCase() };
+  }
+  if (MATTSTASH_FORM.test(name)) {
+    // §13.27: versions are chosen with ?version=, so `name@NNNNNNNNNN` is never an address.
+    throw notFound(`Credential not found: ${name} (ask for a version with ?version=)`);
+  }
+  return { kind: 'name', name };
+}
+
+/** A field name in `/fields/{field}`: the same rules as a name. */
+export function parseFieldName(field: string): string {
+  if (field === '') throw badRequest('the field name is empty', 'bad_name');
+  if ([...field].length > MAX_NAME) throw badRequest('the field name is longer than 255 characters', 'bad_name');
+  if (CONTROL.test(field)) throw badRequest('the field name contains a control character', 'bad_name');
+  return field;
+}

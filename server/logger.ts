@@ -1,0 +1,78 @@
+// winston, as JSON lines or pretty text, behind a format that redacts secrets wherever they appear.
+import type { Writable } from 'node:stream';
+import winston, { type Logger } from 'winston';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+const REDACTED = '[REDACTED]';
+// Keys whose values are never logged, whatever they hold.
+const SENSITIVE_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|authorization|cookie|^key_?value$/i;
+const MIN_SECRET = 4;
+
+/** Known secret strings (the vault password, API keys) to scrub from any text before it is written. */
+export class Redactor {
+  readonly #values = new Set<string>();
+
+  add(value: string | null | undefined): void {
+    // Very short values would scrub ordinary words; they are not accepted as keys or passwords anyway.
+    if (value && value.length >= MIN_SECRET) this.#values.add(value);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const value of this.#values) if (out.includes(value)) out = out.split(value).join(REDACTED);
+    return out;
+  }
+
+  redact(value: unknown, depth = 0): unknown {
+    if (typeof value === 'string') return this.scrub(value);
+    if (value === null || typeof value !== 'object' || depth > 6) return value;
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      return this.redact((value as { toJSON: () => unknown }).toJSON(), depth + 1);
+    }
+    if (Array.isArray(value)) return value.map((item) => this.redact(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = SENSITIVE_KEY.test(key) ? REDACTED : this.redact(item, depth + 1);
+    }
+    return out;
+  }
+}
+
+function redactFormat(redactor: Redactor) {
+  return winston.format((info) => {
+    for (const key of Object.keys(info)) {
+      if (key === 'level') continue;
+      info[key] = SENSITIVE_KEY.test(key) ? REDACTED : redactor.redact(info[key]);
+    }
+    return info;
+  })();
+}
+
+const pretty = winston.format.printf((info) => {
+  const { level, message, timestamp, ...rest } = info;
+  const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+  return `${String(timestamp)} ${level} ${String(message)}${extra}`;
+});
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  readonly stream: Writable;
+  readonly redactor: Redactor;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return winston.createLogger({
+    level: options.level,
+    levels: winston.config.npm.levels,
+    format: winston.format.combine(
+      redactFormat(options.redactor),
+      winston.format.timestamp(),
+      options.format === 'json' ? winston.format.json() : pretty,
+    ),
+    transports: [new winston.transports.Stream({ stream: options.stream })],
+  });
+}
