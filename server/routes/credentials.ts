@@ -1,0 +1,144 @@
+// GET /api/v1/credentials and everything below it: one credential, its versions, one raw field.
+import { Router, type Request, type Response } from 'express';
+import { GatewayError, notFound } from '../errors';
+import { methodNotAllowed } from '../http/problems';
+import { bool, integer, parseFieldName, parseName, parseQuery, text, version } from '../http/params';
+import { presentCredential, presentVersions, shown } from '../present/credential';
+import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
+import type { VaultHolder } from '../vault/holder';
+import type { Credential } from '../vault/snapshot';
+import { principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+
+export interface CredentialsDeps {
+  readonly holder: VaultHolder;
+  readonly now: () => Date;
+}
+
+const LIST_QUERY = {
+  prefix: text,
+  group: text,
+  tag: text,
+  show_password: bool(false),
+  include_expired: bool(true),
+  limit: integer(1000, 1, 10000),
+  offset: integer(0, 0, 1_000_000_000),
+};
+const ONE_QUERY = { version, show_password: bool(false) };
+const FIELD_QUERY = { version };
+const STANDARD: Record<string, 'username' | 'password' | 'url' | 'notes'> = {
+  username: 'username',
+  password: 'password',
+  url: 'url',
+  notes: 'notes',
+};
+
+/** `a/b/versions` → versions of `a/b`; the route's own suffixes win over entry names (API.md §1). */
+type Target =
+  | { route: 'credential'; name: string }
+  | { route: 'versions'; name: string }
+  | { route: 'field'; name: string; field: string }
+  | { route: 'later'; name: string; feature: string };
+
+function target(segments: readonly string[]): Target {
+  const n = segments.length;
+  const last = segments[n - 1] ?? '';
+  const name = (drop: number): string => segments.slice(0, n - drop).join('/');
+  if (n >= 2 && last === 'versions') return { route: 'versions', name: name(1) };
+  if (n >= 3 && segments[n - 2] === 'fields') return { route: 'field', name: name(2), field: last };
+  if (n >= 2 && last === 'totp') return { route: 'later', name: name(1), feature: 'TOTP codes' };
+  if (n >= 3 && segments[n - 2] === 'attachments') return { route: 'later', name: name(2), feature: 'attachments' };
+  return { route: 'credential', name: name(0) };
+}
+
+function matchesGroup(credential: Credential, group: string): boolean {
+  const wanted = group.replace(/^\/+|\/+$/g, '');
+  return wanted === '' || credential.group === wanted || credential.group.startsWith(`${wanted}/`);
+}
+
+export function credentialsRouter(deps: CredentialsDeps): Router {
+  const router = Router();
+
+  function list(req: Request, res: Response): void {
+    const query = parseQuery(LIST_QUERY, req.query);
+    const principal = principalOf(req);
+    if (query.show_password) requireReveal(principal, 'passwords');
+    const snapshot = snapshotOf(deps.holder);
+    const now = deps.now();
+    const matched = snapshot.sorted.filter((c) => {
+      const state = c.latest.state;
+      if (query.prefix && !c.name.startsWith(query.prefix)) return false;
+      if (query.group && !matchesGroup(c, query.group)) return false;
+      if (query.tag !== undefined && query.tag !== '' && !state.tags.includes(query.tag)) return false;
+      if (!query.include_expired && state.expires !== null && state.expires.getTime() <= now.getTime()) return false;
+      return true;
+    });
+    const page = matched.slice(query.offset, query.offset + query.limit);
+    res.json({
+      credentials: page.map((c) => presentCredential(c, c.latest, { reveal: query.show_password, now })),
+      count: matched.length,
+    });
+  }
+
+  function one(req: Request, res: Response, name: string): void {
+    const query = parseQuery(ONE_QUERY, req.query);
+    const principal = principalOf(req);
+    const ref = parseName(name);
+    if (query.show_password) requireReveal(principal, 'passwords');
+    const credential = resolve(snapshotOf(deps.holder), ref);
+    const chosen = versionOf(credential, query.version);
+    res.json(presentCredential(credential, chosen, { reveal: query.show_password, now: deps.now() }));
+  }
+
+  function versions(req: Request, res: Response, name: string): void {
+    parseQuery({}, req.query);
+    principalOf(req);
+    const credential = resolve(snapshotOf(deps.holder), parseName(name));
+    res.json(presentVersions(credential));
+  }
+
+  function field(req: Request, res: Response, name: string, fieldName: string): void {
+    const query = parseQuery(FIELD_QUERY, req.query);
+    const principal = principalOf(req);
+    const ref = parseName(name);
+    parseFieldName(fieldName);
+    const credential = resolve(snapshotOf(deps.holder), ref);
+    const { state } = versionOf(credential, query.version);
+    const standard = STANDARD[fieldName];
+    let value: FieldValue | undefined;
+    if (standard) {
+      value = state[standard];
+      if (isEmptyValue(value)) throw notFound(`Credential ${credential.path} has no ${standard} set`);
+    } else {
+      value = Object.hasOwn(state.fields, fieldName) ? state.fields[fieldName] : undefined;
+      if (value === undefined) throw notFound(`Credential ${credential.path} has no field ${JSON.stringify(fieldName)}`);
+    }
+    const secret = value instanceof Secret || standard === 'password';
+    if (secret) requireReveal(principal, 'passwords or protected fields');
+    res.type('text/plain; charset=utf-8').send(shown(value, true));
+  }
+
+  router
+    .route('/credentials')
+    .get(list)
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/credentials/*rest')
+    .get(function credentialRoutes(req, res) {
+      const to = target(segmentsOf(req));
+      switch (to.route) {
+        case 'versions':
+          return versions(req, res, to.name);
+        case 'field':
+          return field(req, res, to.name, to.field);
+        case 'later':
+          parseName(to.name);
+          throw new GatewayError('route_not_found', 404, `${to.feature} are not served by this version of the gateway`);
+        default:
+          return one(req, res, to.name);
+      }
+    })
+    .all(methodNotAllowed('GET'));
+
+  return router;
+}

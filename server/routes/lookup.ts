@@ -1,0 +1,61 @@
+// The steps every credential route shares: the snapshot in force, a name resolved to one credential.
+import type { Request } from 'express';
+import { GatewayError, forbidden, notFound } from '../errors';
+import type { NameRef } from '../http/params';
+import type { VaultHolder } from '../vault/holder';
+import { findByName, type Credential, type CredentialVersion, type Snapshot } from '../vault/snapshot';
+import { formatVersion, pickVersion } from '../vault/versions';
+import type { Principal } from '../access/key-ring';
+import '../http/context';
+
+export function snapshotOf(holder: VaultHolder): Snapshot {
+  const snapshot = holder.current();
+  if (!snapshot) throw new GatewayError('not_ready', 503, 'the vault is not loaded yet', { headers: { 'Retry-After': '1' } });
+  return snapshot;
+}
+
+/** The decoded segments of a `*rest` wildcard: literal slashes split them, `%2F` stays inside one. */
+export function segmentsOf(req: Request): string[] {
+  const rest: unknown = req.params['rest'];
+  if (Array.isArray(rest)) return rest.map(String);
+  return typeof rest === 'string' ? [rest] : [];
+}
+
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw new GatewayError('unauthorized', 401, 'an API key is required');
+  return req.principal;
+}
+
+export function requireReveal(principal: Principal, what: string): void {
+  if (!principal.reveal) throw forbidden(`this API key may not reveal ${what}`);
+}
+
+/** One credential for a name, path or uuid: 404 when none, 409 with the candidates when several. */
+export function resolve(snapshot: Snapshot, ref: NameRef): Credential {
+  if (ref.kind === 'uuid') {
+    const found = snapshot.byUuid.get(ref.uuid);
+    if (!found) throw notFound(`Credential not found: uuid:${ref.uuid}`);
+    return found;
+  }
+  const candidates = findByName(snapshot, ref.name);
+  const [first] = candidates;
+  if (!first) throw notFound(`Credential not found: ${ref.name}`);
+  if (candidates.length === 1) return first;
+  // Entries that share a path as well as a title can only be told apart by UUID.
+  const paths = candidates.map((c) => c.path);
+  const addresses = candidates.map((c) => (paths.indexOf(c.path) === paths.lastIndexOf(c.path) ? c.path : `uuid:${c.uuid}`));
+  throw new GatewayError(
+    'ambiguous_name',
+    409,
+    `${candidates.length} credentials are named ${ref.name}; ask for one of: ${addresses.join(', ')}`,
+    { extras: { candidates: addresses } },
+  );
+}
+
+export function versionOf(credential: Credential, number: number | undefined): CredentialVersion {
+  const version = pickVersion(credential, number);
+  if (!version) {
+    throw notFound(`Credential ${credential.path} has no version ${formatVersion(number ?? 0)}`);
+  }
+  return version;
+}
