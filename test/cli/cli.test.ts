@@ -1,0 +1,217 @@
+// The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { FIXTURES_DIR, readManifest } from '../support/keepassxc';
+import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
+import { requireBuild, run, scratch, serve } from '../support/cli';
+
+const manifest = readManifest();
+for (const vault of manifest.vaults) mustNotLeak(vault.password);
+checkLogsForLeaks();
+
+/** A folder after `kdbx-gateway demo`, with its vault password and key. */
+function demoFolder(): { dir: string; password: string; key: string } {
+  const dir = scratch();
+  const res = run(['demo'], { cwd: dir });
+  expect(res.status).toBe(0);
+  const password = readFileSync(path.join(dir, 'secrets/kdbx_password.txt'), 'utf8').trim();
+  const key = readFileSync(path.join(dir, 'secrets/api_keys.txt'), 'utf8').split('\n').find((l) => l.startsWith('demo:'))?.slice(5) ?? '';
+  mustNotLeak(password);
+  return { dir, password, key };
+}
+
+/** One line on stderr, `kdbx-gateway: …`, no stack trace (API.md §13.34). */
+function expectOneLine(res: { status: number | null; stderr: string; stdout: string }, pattern: RegExp, status = 1): void {
+  expect({ status: res.status, stderr: res.stderr }).toEqual({ status, stderr: expect.stringMatching(/^kdbx-gateway: [^\n]+\n$/) });
+  expect(res.stderr).toMatch(pattern);
+  expect(res.stderr + res.stdout).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
+}
+
+let demo: ReturnType<typeof demoFolder>;
+beforeAll(() => {
+  requireBuild();
+  demo = demoFolder();
+});
+
+describe('demo', () => {
+  test('creates the vault, its password and a key, mode 0600, and never overwrites', () => {
+    for (const file of ['data/vault.kdbx', 'secrets/kdbx_password.txt', 'secrets/api_keys.txt']) {
+      expect(statSync(path.join(demo.dir, file)).mode & 0o777).toBe(0o600);
+    }
+    expect(demo.key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = run(['demo'], { cwd: demo.dir });
+    expectOneLine(again, /already exists/);
+  });
+});
+
+describe('check', () => {
+  test('prints entries, groups, KDF and its parameters and keys loaded, and no secret', () => {
+    const res = run(['check'], { cwd: demo.dir });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/entries:\s+4\b/);
+    expect(res.stdout).toMatch(/groups:\s+4\b/);
+    expect(res.stdout).toMatch(/kdf:\s+Argon2id, memory 64 MiB, iterations 2, parallelism 2/);
+    expect(res.stdout).toMatch(/keys loaded:\s+1 \(demo\)/);
+    expect(res.stdout).toMatch(/format:\s+KDBX 4\.\d/);
+    expect(res.stdout).not.toContain(demo.password);
+    expect(res.stdout).not.toContain(demo.key);
+  });
+
+  test.each(manifest.vaults.map((v) => [v.file, v] as const))('opens the fixture %s with its password and key file', (_file, vault) => {
+    const env: Record<string, string> = { KDBX_PATH: path.join(FIXTURES_DIR, vault.file), API_KEY: 'check-only-key-8842' };
+    if (vault.password !== null) env['KDBX_PASSWORD'] = vault.password;
+    if (vault.keyfile !== null) env['KDBX_KEYFILE'] = path.join(FIXTURES_DIR, vault.keyfile);
+    const res = run(['check'], { cwd: scratch(), env });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain(`KDBX ${vault.kdbx_version}`);
+    expect(res.stdout).toContain(vault.kdf);
+    expect(res.stdout).toMatch(new RegExp(`entries:\\s+${vault.entries.filter((e) => !e.recycled).length}\\b`));
+  });
+});
+
+describe('each misconfiguration stops with one line', () => {
+  const base = (): Record<string, string> => ({
+    KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'),
+    KDBX_PASSWORD: demo.password,
+    API_KEY: 'a-good-enough-key-5521',
+  });
+
+  test.each<[string, (dir: string) => Record<string, string>, RegExp]>([
+    ['wrong vault password', () => ({ ...base(), KDBX_PASSWORD: 'not-the-password' }), /wrong vault password or key file/],
+    ['missing vault', (dir) => ({ ...base(), KDBX_PATH: path.join(dir, 'nope.kdbx') }), /KDBX_PATH: .*nope\.kdbx does not exist/],
+    ['a file that is not KDBX', (dir) => {
+      writeFileSync(path.join(dir, 'text.kdbx'), 'this is not a vault\n');
+      return { ...base(), KDBX_PATH: path.join(dir, 'text.kdbx') };
+    }, /not a KeePass KDBX file/],
+    ['a truncated vault', (dir) => {
+      writeFileSync(path.join(dir, 'cut.kdbx'), readFileSync(path.join(demo.dir, 'data/vault.kdbx')).subarray(0, 300));
+      return { ...base(), KDBX_PATH: path.join(dir, 'cut.kdbx') };
+    }, /KDBX_PATH: cannot open/],
+    ['an unreadable keys file', (dir) => {
+      mkdirSync(path.join(dir, 'keys-dir'));
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys-dir') };
+    }, /API_KEYS_FILE: cannot read .*keys-dir/],
+    ['a missing keys file', (dir) => ({ ...base(), API_KEYS_FILE: path.join(dir, 'none.txt') }), /API_KEYS_FILE: .*does not exist/],
+    ['a malformed keys file', (dir) => {
+      writeFileSync(path.join(dir, 'keys.txt'), '# ok\ngood:key-one-1234\nsha256:abc-secretish-content\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.txt') };
+    }, /API_KEYS_FILE: .*line 3/],
+    ['no API key at all', () => {
+      const { API_KEY: _dropped, ...rest } = base();
+      return rest;
+    }, /no API keys/],
+    ['no vault password', () => {
+      const { KDBX_PASSWORD: _dropped, ...rest } = base();
+      return rest;
+    }, /no vault password/],
+    ['a password and a password file', (dir) => {
+      writeFileSync(path.join(dir, 'pw.txt'), 'x');
+      return { ...base(), KDBX_PASSWORD_FILE: path.join(dir, 'pw.txt') };
+    }, /KDBX_PASSWORD and KDBX_PASSWORD_FILE are both set/],
+    ['an unreadable password file', (dir) => {
+      const { KDBX_PASSWORD: _dropped, ...rest } = base();
+      return { ...rest, KDBX_PASSWORD_FILE: path.join(dir, 'missing-pw.txt') };
+    }, /KDBX_PASSWORD_FILE: cannot read .*missing-pw\.txt \(ENOENT\)/],
+    ['a missing key file', (dir) => ({ ...base(), KDBX_KEYFILE: path.join(dir, 'none.keyx') }), /KDBX_KEYFILE: .*does not exist/],
+    ['a bad port', () => ({ ...base(), PORT: 'eighty' }), /PORT must be an integer from 0 to 65535 \(received "eighty"\)/],
+    ['a port out of range', () => ({ ...base(), PORT: '70000' }), /PORT must be an integer/],
+    ['a bad log level', () => ({ ...base(), LOG_LEVEL: 'verbos' }), /LOG_LEVEL must be one of .*did you mean verbose\?/],
+    ['a bad log format', () => ({ ...base(), LOG_FORMAT: 'xml' }), /LOG_FORMAT must be one of json, pretty/],
+  ])('%s', (_name, env, pattern) => {
+    const dir = scratch();
+    const settings = env(dir);
+    for (const command of ['check', 'serve']) expectOneLine(run([command], { cwd: dir, env: settings }), pattern);
+  });
+
+  test('the wrong password never reaches the output', () => {
+    const res = run(['serve'], { cwd: scratch(), env: { ...base(), KDBX_PASSWORD: 'wrong-but-secret-7731' } });
+    expect(res.stderr + res.stdout).not.toContain('wrong-but-secret-7731');
+  });
+
+  test('usage errors exit 2', () => {
+    expectOneLine(run(['chek'], { cwd: scratch() }), /unknown command 'chek'; did you mean 'check'\?/, 2);
+    expectOneLine(run(['check', '--force'], { cwd: scratch() }), /unexpected argument '--force'/, 2);
+    expectOneLine(run(['keygen', '--name', 'bad name'], { cwd: scratch() }), /--name must be/, 2);
+  });
+
+  test('a port in use is one line', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      expectOneLine(run(['serve'], { cwd: scratch(), env: { ...base(), PORT: String(port) } }), /already in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('keygen', () => {
+  test('prints a 32-byte base64url key and the name:sha256 line of its hash', () => {
+    const res = run(['keygen', '--name', 'billing-api'], { cwd: scratch() });
+    expect(res.status).toBe(0);
+    const key = /key:\s+(\S+)/.exec(res.stdout)?.[1] ?? '';
+    const line = /line:\s+(\S+)/.exec(res.stdout)?.[1] ?? '';
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    expect(line).toBe(`billing-api:sha256:${createHash('sha256').update(key).digest('hex')}`);
+    const other = run(['keygen'], { cwd: scratch() });
+    expect(/key:\s+(\S+)/.exec(other.stdout)?.[1]).not.toBe(key);
+  });
+});
+
+describe('serve', () => {
+  test('answers with the demo data, then stops on SIGTERM with status 0', async () => {
+    const server = await serve({ cwd: demo.dir });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/credentials/db-prod`, { headers: { 'X-API-Key': demo.key } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { path: string }).path).toBe('Databases/Prod/db-prod');
+      expect((await fetch(`http://127.0.0.1:${server.port}/ready`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    expect(server.output()).not.toContain(demo.key);
+  });
+
+  test('reads the mattstash server\'s variables and .mattstash.txt, and answers /api/health', async () => {
+    const dir = scratch();
+    mkdirSync(path.join(dir, 'db'));
+    copyFileSync(path.join(demo.dir, 'data/vault.kdbx'), path.join(dir, 'db/mattstash.kdbx'));
+    writeFileSync(path.join(dir, 'db/.mattstash.txt'), `${demo.password}\n`);
+    const server = await serve({ cwd: dir, env: { MATTSTASH_DB_PATH: path.join(dir, 'db/mattstash.kdbx'), MATTSTASH_API_KEY: 'mattstash-key-0042' } });
+    try {
+      expect(((await (await fetch(`http://127.0.0.1:${server.port}/api/health`)).json()) as { status: string }).status).toBe('healthy');
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/credentials/api-token`, { headers: { 'X-API-Key': 'mattstash-key-0042' } });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('API_KEY_FILE and KDBX_PASSWORD_FILE read secrets from files, trailing newline ignored', async () => {
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'pw'), `${demo.password}\n`);
+    writeFileSync(path.join(dir, 'key'), 'file-key-value-9931\n');
+    const server = await serve({
+      cwd: dir,
+      env: { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'), KDBX_PASSWORD_FILE: path.join(dir, 'pw'), API_KEY_FILE: path.join(dir, 'key') },
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/v1/credentials`, { headers: { Authorization: 'Bearer file-key-value-9931' } });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('settings this version does not support yet are named in a warning, not ignored silently', async () => {
+    const server = await serve({ cwd: demo.dir, env: { RATE_LIMIT: '5/minute', KDBX_PASWORD: 'typo' } });
+    await server.stop();
+    expect(server.output()).toMatch(/RATE_LIMIT is set but this version of kdbx-gateway does not support it yet/);
+    expect(server.output()).toMatch(/KDBX_PASWORD is not a kdbx-gateway variable; did you mean KDBX_PASSWORD\?/);
+  });
+});

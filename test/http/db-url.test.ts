@@ -1,0 +1,119 @@
+// /api/v1/db-url over HTTP: masking by default, exact round trips of awkward passwords, clear 422s.
+import request from 'supertest';
+import { buildApp, type TestApp } from '../support/app';
+import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
+import { snapshotOf } from '../support/vault';
+
+const KEY = 'db-url-test-key-71c9e2';
+const PASSWORD = 'p@ss:w/rd#?%';
+const VAULT_PASSWORD = 'db-url-vault-pass-4a0b';
+mustNotLeak(KEY, VAULT_PASSWORD, PASSWORD, 'hunter2@example-9');
+checkLogsForLeaks();
+
+let t: TestApp;
+const get = (url: string) => request(t.app).get(url).set('X-API-Key', KEY);
+
+beforeAll(async () => {
+  const snapshot = await snapshotOf(VAULT_PASSWORD, [
+    { group: 'Databases', title: 'db-special', username: 'svc@corp', password: PASSWORD, url: 'pg.internal', fields: { database: 'app', sslmode: 'require' } },
+    { group: 'Databases', title: 'mongo', username: 'm', password: PASSWORD, url: 'mongodb://mongo.internal/admin?authSource=admin' },
+    { group: 'Databases', title: 'no-db', username: 'u', password: 'hunter2@example-9', url: 'db.internal:6000' },
+    { group: 'Services', title: 'token-only', password: 'hunter2@example-9' },
+    { group: 'Databases', title: 'history', username: 'h', password: 'new-pass-9Qz', history: ['old-pass-8Py'], url: 'h.internal', fields: { database: 'd' } },
+  ]);
+  t = buildApp({ snapshot, keysText: `tester:${KEY}\n` });
+});
+
+interface DbUrlBody {
+  url: string;
+  dialect: string;
+  driver: string | null;
+  host: string;
+  port: number;
+  database: string | null;
+}
+
+test.each([
+  ['postgresql', 5432],
+  ['mysql', 3306],
+  ['mongodb', 27017],
+])('%s: the password survives new URL() and decodeURIComponent unchanged', async (dialect, port) => {
+  const res = await get(`/api/v1/db-url/db-special?mask_password=false&dialect=${dialect}`);
+  expect(res.status).toBe(200);
+  const body = res.body as DbUrlBody;
+  const parsed = new URL(body.url);
+  expect(parsed.protocol).toBe(`${dialect}:`);
+  expect(decodeURIComponent(parsed.password)).toBe(PASSWORD);
+  expect(decodeURIComponent(parsed.username)).toBe('svc@corp');
+  expect(parsed.hostname).toBe('pg.internal');
+  expect(Number(parsed.port)).toBe(port);
+  expect(body).toMatchObject({ dialect, host: 'pg.internal', port, database: 'app' });
+});
+
+test('masked by default: no part of a password with @ in it shows', async () => {
+  for (const name of ['db-special', 'Databases/db-special', 'no-db?dialect=redis']) {
+    const res = await get(`/api/v1/db-url/${name}`);
+    expect(res.status).toBe(200);
+    const url = (res.body as DbUrlBody).url;
+    expect(url).toContain(':*****@');
+    for (const part of ['p@ss', 'w/rd', 'rd#', 'hunter2', 'example-9']) expect(url).not.toContain(part);
+  }
+  expect((await get('/api/v1/db-url/db-special')).body).toEqual({
+    url: 'postgresql://svc%40corp:*****@pg.internal:5432/app?sslmode=require',
+    dialect: 'postgresql',
+    driver: null,
+    host: 'pg.internal',
+    port: 5432,
+    database: 'app',
+  });
+});
+
+test('driver, database and format=jdbc', async () => {
+  expect(((await get('/api/v1/db-url/db-special?driver=psycopg')).body as DbUrlBody).url).toMatch(/^postgresql\+psycopg:\/\//);
+  expect((await get('/api/v1/db-url/db-special?driver=postgresql%2Bpsycopg')).status).toBe(200);
+  expect((await get('/api/v1/db-url/db-special?driver=mysql%2Bpsycopg')).status).toBe(400);
+  expect(((await get('/api/v1/db-url/db-special?database=other')).body as DbUrlBody).database).toBe('other');
+  const jdbc = (await get('/api/v1/db-url/db-special?format=jdbc')).body as DbUrlBody;
+  expect(jdbc.url.startsWith('jdbc:postgresql://pg.internal:5432/app')).toBe(true);
+  expect(jdbc.url).not.toContain('p@ss');
+  expect((await get('/api/v1/db-url/db-special?format=xml')).status).toBe(400);
+  expect((await get('/api/v1/db-url/db-special?dialect=db2')).status).toBe(400);
+});
+
+test('a whole URL in the entry gives dialect, database and its parameters', async () => {
+  const body = (await get('/api/v1/db-url/mongo')).body as DbUrlBody;
+  expect(body).toMatchObject({ dialect: 'mongodb', host: 'mongo.internal', port: 27017, database: 'admin' });
+  expect(body.url).toContain('authSource=admin');
+});
+
+test('Accept: text/plain answers the bare URL', async () => {
+  const res = await get('/api/v1/db-url/db-special?mask_password=false').set('Accept', 'text/plain');
+  expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  expect(decodeURIComponent(new URL(res.text).password)).toBe(PASSWORD);
+});
+
+test('a version of the credential can be asked for', async () => {
+  const url = ((await get('/api/v1/db-url/history?mask_password=false&version=1')).body as DbUrlBody).url;
+  expect(decodeURIComponent(new URL(url).password)).toBe('old-pass-8Py');
+});
+
+test('422 says what is missing: a host, a database', async () => {
+  const noHost = await get('/api/v1/db-url/token-only');
+  expect(noHost.status).toBe(422);
+  expect(noHost.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect((noHost.body as { detail: string }).detail).toMatch(/host/);
+  for (const dialect of ['postgresql', 'mysql', 'mariadb', 'mssql', 'oracle']) {
+    const noDb = await get(`/api/v1/db-url/no-db?dialect=${dialect}`);
+    expect(noDb.status).toBe(422);
+    expect((noDb.body as { detail: string }).detail).toMatch(/database/);
+  }
+  for (const dialect of ['mongodb', 'redis']) expect((await get(`/api/v1/db-url/no-db?dialect=${dialect}`)).status).toBe(200);
+  expect(JSON.stringify(noHost.body)).not.toContain('hunter2');
+});
+
+test('unknown names are 404 and bad parameters 400', async () => {
+  expect((await get('/api/v1/db-url/nothing')).status).toBe(404);
+  expect((await get('/api/v1/db-url/db-special?mask_password=nah')).status).toBe(400);
+  expect((await get('/api/v1/db-url/db-special?show_password=true')).status).toBe(400);
+  expect((await request(t.app).post('/api/v1/db-url/db-special').set('X-API-Key', KEY)).status).toBe(405);
+});

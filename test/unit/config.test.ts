@@ -1,0 +1,70 @@
+// Configuration from the environment: defaults, precedence, *_FILE forms and teaching errors.
+import { ConfigError, loadConfig, type ConfigIo } from '../../server/config';
+
+function fakeIo(files: Record<string, string>): ConfigIo {
+  return {
+    readText(file) {
+      const text = files[file];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT ${file}`), { code: 'ENOENT' });
+      return text;
+    },
+    exists: (file) => file in files,
+  };
+}
+
+test('defaults: data/vault.kdbx, the secrets/ files when they exist, 127.0.0.1:8000, info, json', () => {
+  const config = loadConfig({}, fakeIo({ 'secrets/kdbx_password.txt': 'pw-from-file\n', 'secrets/api_keys.txt': 'k' }));
+  expect(config).toMatchObject({
+    vaultPath: 'data/vault.kdbx',
+    vaultPassword: 'pw-from-file',
+    keysFilePath: 'secrets/api_keys.txt',
+    host: '127.0.0.1',
+    port: 8000,
+    logLevel: 'info',
+    logFormat: 'json',
+  });
+});
+
+test('the gateway\'s names win over the mattstash names, which work when alone', () => {
+  const io = fakeIo({ '/m/keys.txt': '', '/g/keys.txt': '' });
+  const both = loadConfig(
+    { KDBX_PATH: '/g/v.kdbx', MATTSTASH_DB_PATH: '/m/v.kdbx', KDBX_PASSWORD: 'p', API_KEYS_FILE: '/g/keys.txt', MATTSTASH_API_KEYS_FILE: '/m/keys.txt', API_KEY: 'g', MATTSTASH_API_KEY: 'm' },
+    io,
+  );
+  expect(both).toMatchObject({ vaultPath: '/g/v.kdbx', keysFilePath: '/g/keys.txt', apiKey: 'g' });
+  const mattstash = loadConfig({ MATTSTASH_DB_PATH: '/m/v.kdbx', KDBX_PASSWORD: 'p', MATTSTASH_API_KEYS_FILE: '/m/keys.txt', MATTSTASH_API_KEY: 'm' }, io);
+  expect(mattstash).toMatchObject({ vaultPath: '/m/v.kdbx', keysFilePath: '/m/keys.txt', apiKey: 'm' });
+});
+
+test('.mattstash.txt beside the vault is the password when none is configured', () => {
+  const config = loadConfig({ KDBX_PATH: '/srv/db/vault.kdbx' }, fakeIo({ '/srv/db/.mattstash.txt': 'ms-pass\r\n' }));
+  expect(config.vaultPassword).toBe('ms-pass');
+  expect(config.passwordSource).toBe('/srv/db/.mattstash.txt');
+});
+
+test('an empty variable counts as unset', () => {
+  expect(loadConfig({ KDBX_PASSWORD: 'p', PORT: '', HOST: '', KDBX_PATH: '' }, fakeIo({}))).toMatchObject({ port: 8000, host: '127.0.0.1', vaultPath: 'data/vault.kdbx' });
+});
+
+test.each([
+  [{ KDBX_PASSWORD: 'p', PORT: '-1' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', PORT: '8000.5' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', HOST: 'not a host!' }, /HOST must be an IP address or a host name/],
+  [{ KDBX_PASSWORD: 'p', LOG_FORMAT: 'jsn' }, /did you mean json\?/],
+  [{ KDBX_PASSWORD: 'p', API_KEY: 'a', API_KEY_FILE: '/k' }, /API_KEY and API_KEY_FILE are both set/],
+  [{ KDBX_PASSWORD_FILE: '/empty' }, /KDBX_PASSWORD_FILE: \/empty is empty/],
+  [{ KDBX_PASSWORD: 'p', API_KEYS_FILE: '/keys.yaml' }, /policy files .* not supported by this version yet/],
+])('%j is refused: %s', (env, message) => {
+  const io = fakeIo({ '/empty': '\n', '/keys.yaml': 'keys: []', '/k': 'x' });
+  expect(() => loadConfig(env, io)).toThrow(ConfigError);
+  expect(() => loadConfig(env, io)).toThrow(message);
+});
+
+test('a secret given in a variable never appears in a configuration error', () => {
+  try {
+    loadConfig({ KDBX_PASSWORD: 'super-secret-value', KDBX_PASSWORD_FILE: '/x' }, fakeIo({ '/x': 'y' }));
+    throw new Error('expected a ConfigError');
+  } catch (error) {
+    expect((error as Error).message).not.toContain('super-secret-value');
+  }
+});
