@@ -1,6 +1,6 @@
 // The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { FIXTURES_DIR, readManifest } from '../support/keepassxc';
@@ -124,6 +124,14 @@ describe('each misconfiguration stops with one line', () => {
     const dir = scratch();
     const settings = env(dir);
     for (const command of ['check', 'serve']) expectOneLine(run([command], { cwd: dir, env: settings }), pattern);
+  });
+
+  test('a missing vault is never created (mattstash makes a new empty one)', () => {
+    const dir = scratch();
+    const missing = path.join(dir, 'data', 'vault.kdbx');
+    expectOneLine(run(['serve'], { cwd: dir, env: { ...base(), KDBX_PATH: missing } }), /does not exist/);
+    expect(existsSync(missing)).toBe(false);
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
   test('the wrong password never reaches the output', () => {
