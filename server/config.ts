@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
-import { closest } from './suggest';
+import { closest } from './text';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

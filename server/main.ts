@@ -11,7 +11,7 @@ import { buildDemo } from './cli/demo';
 import { generateKey, keygenText } from './cli/keygen';
 import { ConfigError, DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT, loadConfig, type Config, type ConfigIo, type Env } from './config';
 import { Redactor, createLogger } from './logger';
-import { closest } from './suggest';
+import { closest } from './text';
 import { VaultHolder } from './vault/holder';
 import { VaultOpenError, openVault } from './vault/open';
 import type { Snapshot } from './vault/snapshot';

@@ -1,18 +1,12 @@
 // Request parameters: one zod schema per route, and 400s that say which parameter was wrong and why.
 import { z } from 'zod';
 import { badQuery, badRequest, notFound } from '../errors';
-import { closest } from '../suggest';
+import { closest, quote } from '../text';
 
 const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 // eslint-disable-next-line no-control-regex -- matching control characters is the point (API.md §13.15)
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_NAME = 255;
-
-/** Shows a received value safely inside an error detail: quoted, control characters escaped, cut short. */
-export function quote(value: string): string {
-  const cut = [...value].length > 64 ? `${[...value].slice(0, 64).join('')}…` : value;
-  return JSON.stringify(cut);
-}
 
 /** `true/false/1/0/yes/no` in any case; empty means the default (API.md §13.18). */
 export const bool = (fallback: boolean) =>

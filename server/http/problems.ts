@@ -2,7 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
 import { GatewayError, problemBody } from '../errors';
-import { quote } from './params';
+import { quote } from '../text';
 import './context';
 
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';

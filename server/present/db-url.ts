@@ -1,8 +1,12 @@
 // Builds a database connection URL (or JDBC string) from a KeePass entry's host, credentials and custom fields.
-import { isIPv6 } from 'node:net';
-import { badQuery, unprocessable, type GatewayError } from '../errors';
+import { badQuery, unprocessable } from '../errors';
+import { closest, quoteName } from '../text';
+import { bracketed, present, REFUSE, type Dialect, type Origin, type Target, type Writer } from './db-target';
+import { field, own, queryParams, trimmedField } from './db-fields';
+import { parseLocation, requireHost } from './db-location';
+import { JDBC_WRITERS } from './jdbc-url';
 
-export type Dialect = 'postgresql' | 'mysql' | 'mariadb' | 'mssql' | 'oracle' | 'mongodb' | 'redis';
+export type { Dialect } from './db-target';
 
 export const DIALECTS: Readonly<Record<Dialect, { defaultPort: number; needsDatabase: boolean }>> = Object.freeze({
   postgresql: { defaultPort: 5432, needsDatabase: true },
@@ -39,10 +43,6 @@ export interface DbUrl {
   database: string | null;
 }
 
-/** The caller can fix its own request (400); only the vault's owner can fix the entry's data (422). */
-type Origin = 'request' | 'entry';
-const REFUSE: Readonly<Record<Origin, (detail: string) => GatewayError>> = { request: badQuery, entry: unprocessable };
-
 const isDialect = (name: string): name is Dialect => Object.hasOwn(DIALECTS, name);
 const DIALECT_NAMES: readonly Dialect[] = Object.keys(DIALECTS).filter(isDialect);
 const DIALECT_LIST = DIALECT_NAMES.join(', ');
@@ -62,25 +62,9 @@ const NEAR_NAMES: Readonly<Record<string, Dialect>> = {
   oracledb: 'oracle',
 };
 
+const MAX_TYPO_EDITS = 2;
 const DRIVER_NAME = /^[A-Za-z0-9_]+$/;
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 const PORT_TEXT = /^\d{1,5}$/;
-const HOST_NAME = /^[\p{L}\p{N}_.-]+$/u;
-const PARAM_PREFIX = 'param.';
-const NO_HOST =
-  "the entry has no host: its URL field should hold `host`, `host:port` or a URL such as `postgresql://host:5432/db`";
-
-/**
- * The parts of the entry's URL field this module uses. Userinfo is never kept,
- * so a password written there cannot escape the caller's masking.
- */
-interface Location {
-  readonly scheme: string | null;
-  readonly host: string;
-  readonly port: string;
-  readonly path: string;
-  readonly query: string;
-}
 
 interface SchemeParts {
   readonly raw: string;
@@ -100,21 +84,6 @@ interface DriverSpec {
   readonly dialectPart: string | null;
   readonly name: string;
 }
-
-/** Everything resolved, ready to be written in one of the formats. */
-interface Target {
-  readonly dialect: Dialect;
-  readonly driver: string | null;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string | null;
-  readonly databaseOrigin: Origin;
-  readonly username: string | null;
-  readonly password: string | null;
-  readonly params: URLSearchParams;
-}
-
-type Writer = (target: Target) => string;
 
 export function buildDbUrl(source: DbUrlSource, request: DbUrlRequest): DbUrl {
   const requestedDialect = request.dialect === undefined ? null : requestDialect(request.dialect);
@@ -149,7 +118,7 @@ export function buildDbUrl(source: DbUrlSource, request: DbUrlRequest): DbUrl {
 function requestDialect(text: string): Dialect {
   const name = text.toLowerCase();
   if (isDialect(name)) return name;
-  throw badQuery(`unknown dialect ${quote(text)}${didYouMean(name)}; use one of ${DIALECT_LIST}`);
+  throw badQuery(`unknown dialect ${quoteName(text)}${didYouMean(name)}; use one of ${DIALECT_LIST}`);
 }
 
 function declaredDialect(fields: DbUrlSource['fields'], scheme: SchemeParts | null): Declared | null {
@@ -164,8 +133,8 @@ function entryDialect(declared: Declared | null): Dialect | null {
   if (declared === null) return null;
   if (isDialect(declared.name)) return declared.name;
   const subject = declared.fromScheme
-    ? `the entry's URL scheme ${quote(declared.raw)} is not a database dialect`
-    : `the entry's \`dialect\` field names unknown dialect ${quote(declared.raw)}`;
+    ? `the entry's URL scheme ${quoteName(declared.raw)} is not a database dialect`
+    : `the entry's \`dialect\` field names unknown dialect ${quoteName(declared.raw)}`;
   throw unprocessable(`${subject}${didYouMean(declared.name)}; use one of ${DIALECT_LIST}, or pass ?dialect=`);
 }
 
@@ -183,29 +152,8 @@ function didYouMean(name: string): string {
 function closestDialect(name: string): Dialect | null {
   const known = own(NEAR_NAMES, name);
   if (known !== undefined) return known;
-  let best: Dialect | null = null;
-  let bestDistance = 3; // further than two edits is a different word, not a typo
-  for (const dialect of DIALECT_NAMES) {
-    const distance = editDistance(name, dialect);
-    if (distance < bestDistance) {
-      best = dialect;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitute = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitute));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
+  // Further than two edits is a different word, not a typo, however long the name.
+  return closest(name, DIALECT_NAMES, MAX_TYPO_EDITS);
 }
 
 // ---- driver ---------------------------------------------------------------------------------
@@ -220,7 +168,7 @@ function parseDriver(text: string, origin: Origin, subject: string): DriverSpec 
   const spec = { text, dialectPart: plus < 0 ? null : text.slice(0, plus), name: text.slice(plus + 1) };
   if (!DRIVER_NAME.test(spec.name)) {
     throw REFUSE[origin](
-      `${subject} ${quote(text)} is not a driver name: use letters, digits and '_' only, as in 'psycopg'`,
+      `${subject} ${quoteName(text)} is not a driver name: use letters, digits and '_' only, as in 'psycopg'`,
     );
   }
   return spec;
@@ -229,7 +177,7 @@ function parseDriver(text: string, origin: Origin, subject: string): DriverSpec 
 function matchDriver(dialect: Dialect, spec: DriverSpec, origin: Origin, subject: string): string {
   if (spec.dialectPart !== null && spec.dialectPart.toLowerCase() !== dialect) {
     throw REFUSE[origin](
-      `${subject} ${quote(spec.text)} is for dialect ${quote(spec.dialectPart)} but the dialect is '${dialect}'; ` +
+      `${subject} ${quoteName(spec.text)} is for dialect ${quoteName(spec.dialectPart)} but the dialect is '${dialect}'; ` +
         `give the driver alone, as '${spec.name}'`,
     );
   }
@@ -255,57 +203,7 @@ function resolveDriver(
   return parseDriver(scheme.driver, 'entry', "the driver in the entry's URL scheme").name;
 }
 
-// ---- host, port, database, parameters --------------------------------------------------------
-
-function parseLocation(url: string | null): Location {
-  const text = (url ?? '').trim();
-  const scheme = SCHEME.exec(text);
-  const rest = scheme ? text.slice(scheme[0].length) : text;
-  const [authority, tail] = splitAt(rest, /[/?#]/);
-  const [beforeFragment] = splitAt(tail, /#/);
-  const [path, query] = splitAt(beforeFragment, /\?/);
-  const { host, port } = splitHostPort(authority.slice(authority.lastIndexOf('@') + 1));
-  return {
-    scheme: scheme?.[1]?.toLowerCase() ?? null,
-    host,
-    port,
-    path: path.replace(/^\//, ''),
-    query: query.replace(/^\?/, ''),
-  };
-}
-
-function splitAt(text: string, separator: RegExp): [string, string] {
-  const at = text.search(separator);
-  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at)];
-}
-
-function splitHostPort(hostPort: string): { host: string; port: string } {
-  if (hostPort.startsWith('[')) {
-    const close = hostPort.indexOf(']');
-    const after = close < 0 ? '' : hostPort.slice(close + 1);
-    const host = close < 0 ? '' : hostPort.slice(1, close);
-    if (!isIPv6(host) || (after !== '' && !after.startsWith(':'))) {
-      throw unprocessable("the entry's URL field has a malformed bracketed host: write an IPv6 host as `[::1]:5432`");
-    }
-    return { host, port: after.slice(1) };
-  }
-  // A bare IPv6 address has no room for a port: its last colon belongs to the address.
-  if (isIPv6(hostPort)) return { host: hostPort, port: '' };
-  const colon = hostPort.lastIndexOf(':');
-  return colon < 0 ? { host: hostPort, port: '' } : { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
-}
-
-function requireHost(host: string): string {
-  if (host === '') throw unprocessable(NO_HOST);
-  // A zone index (`%eth0`) would need its own escaping in every format; no database server needs one here.
-  if ((isIPv6(host) && !host.includes('%')) || HOST_NAME.test(host)) return host;
-  if (host.includes(',')) {
-    throw unprocessable("the entry's URL field names several hosts; a URL built here has exactly one host");
-  }
-  throw unprocessable(
-    "the host in the entry's URL field has characters a host name cannot have; write `host`, `host:port` or a URL",
-  );
-}
+// ---- port and database ----------------------------------------------------------------------
 
 function resolvePort(fields: DbUrlSource['fields'], urlPort: string, dialect: Dialect): number {
   const fromField = trimmedField(fields, 'port');
@@ -346,40 +244,7 @@ function pathDatabase(path: string): string | null {
   }
 }
 
-/** The URL's own parameters keep their places; a field of the same name replaces the value where it stands. */
-function queryParams(query: string, fields: DbUrlSource['fields']): URLSearchParams {
-  const params = new URLSearchParams(query);
-  // The caller masks only the password it passes; a copy in the URL's query would slip past that.
-  for (const name of [...params.keys()]) if (name.toLowerCase() === 'password') params.delete(name);
-  const sslmode = trimmedField(fields, 'sslmode');
-  if (sslmode !== null) params.set('sslmode', sslmode);
-  for (const [name, value] of paramFields(fields)) params.set(name, value);
-  return params;
-}
-
-function paramFields(fields: DbUrlSource['fields']): Array<[string, string]> {
-  const keys = Object.keys(fields).filter((key) => key.startsWith(PARAM_PREFIX)).sort();
-  return keys.flatMap((key): Array<[string, string]> => {
-    const name = key.slice(PARAM_PREFIX.length);
-    if (name === '') {
-      throw unprocessable("the entry's custom field `param.` has no parameter name; name it `param.<name>`");
-    }
-    const value = field(fields, key);
-    return value === null ? [] : [[name, value]];
-  });
-}
-
 // ---- writing --------------------------------------------------------------------------------
-
-const JDBC_WRITERS: Readonly<Record<Dialect, Writer | null>> = {
-  postgresql: jdbcWithQuery('postgresql'),
-  mysql: jdbcWithQuery('mysql'),
-  mariadb: jdbcWithQuery('mariadb'),
-  mssql: jdbcSqlServer,
-  oracle: jdbcOracle,
-  mongodb: null,
-  redis: null,
-};
 
 function writerFor(format: DbUrlRequest['format'], dialect: Dialect): Writer {
   if (format === 'url') return writeUrl;
@@ -403,123 +268,4 @@ function userinfo({ username, password }: Target): string {
   const user = present(username) ? encodeURIComponent(username) : '';
   const pass = present(password) ? `:${encodeURIComponent(password)}` : '';
   return user === '' && pass === '' ? '' : `${user}${pass}@`;
-}
-
-/** pgjdbc, Connector/J and MariaDB Connector/J all read credentials from the query and percent-decode it. */
-function jdbcWithQuery(subprotocol: string): Writer {
-  return (target) => {
-    const params = new URLSearchParams();
-    if (present(target.username)) params.set('user', target.username);
-    if (present(target.password)) params.set('password', target.password);
-    const credentialNames = new Set(params.keys());
-    for (const [name, value] of target.params) if (!credentialNames.has(name)) params.append(name, value);
-    const query = params.toString();
-    const database = encodeURIComponent(target.database ?? '');
-    return `jdbc:${subprotocol}://${bracketed(target.host)}:${target.port}/${database}${query === '' ? '' : `?${query}`}`;
-  };
-}
-
-const SQL_SERVER_PROPERTY = /^[A-Za-z0-9_.]+$/;
-
-function jdbcSqlServer(target: Target): string {
-  // The driver's URL parser ends the server name at the first ':', so an IPv6 host must travel as properties.
-  const server = isIPv6(target.host)
-    ? `;serverName=${target.host};portNumber=${target.port}`
-    : `${target.host}:${target.port}`;
-  const properties: Array<[string, string]> = [];
-  if (target.database !== null) properties.push(['databaseName', target.database]);
-  if (present(target.username)) properties.push(['user', target.username]);
-  if (present(target.password)) properties.push(['password', target.password]);
-  // Property names are case-insensitive to the driver, so a parameter must not shadow one written above.
-  const written = new Set(properties.map(([name]) => name.toLowerCase()));
-  for (const [name, value] of target.params) if (!written.has(name.toLowerCase())) properties.push([name, value]);
-  const pairs = properties.map(([name, value]) => `;${sqlServerName(name)}=${sqlServerValue(value)}`);
-  return `jdbc:sqlserver://${server}${pairs.join('')}`;
-}
-
-function sqlServerName(name: string): string {
-  if (SQL_SERVER_PROPERTY.test(name)) return name;
-  throw unprocessable(
-    `the parameter name ${quote(name)} cannot be written in a SQL Server JDBC URL; use letters, digits, '_' and '.'`,
-  );
-}
-
-/** Braces per the Microsoft driver: they protect ';' and braces, and keep the edge spaces it would otherwise trim. */
-function sqlServerValue(value: string): string {
-  return /[;{}]|^\s|\s$/.test(value) ? `{${value.replaceAll('}', '}}')}}` : value;
-}
-
-const ORACLE_USER = /^[^\s/@"]+$/;
-const ORACLE_SERVICE = /^[A-Za-z0-9._$#-]+$/;
-const ORACLE_PARAM_NAME = /^[A-Za-z0-9_.]+$/;
-const ORACLE_PARAM_VALUE = /^[A-Za-z0-9._~:/,@+-]*$/;
-
-/** Easy Connect strings are not percent-decoded, so anything that would need escaping is refused rather than mangled. */
-function jdbcOracle(target: Target): string {
-  const credentials = oracleCredentials(target);
-  const service = oracleService(target);
-  const query = oracleQuery(target.params);
-  return `jdbc:oracle:thin:${credentials}@//${bracketed(target.host)}:${target.port}/${service}${query}`;
-}
-
-/** The thin driver's syntax is `[user/password]@`: both or neither. */
-function oracleCredentials({ username, password }: Target): string {
-  if (!present(username) || !present(password)) return '';
-  if (!ORACLE_USER.test(username)) {
-    throw unprocessable(
-      "the username cannot be written in an Oracle thin URL (it holds a space, '/', '@' or '\"'); pass it as a connection property",
-    );
-  }
-  if (password.includes('"')) {
-    throw unprocessable('an Oracle thin URL cannot carry a password that contains \'"\'; pass it as a connection property');
-  }
-  return `${username}/"${password}"`;
-}
-
-function oracleService({ database, databaseOrigin }: Target): string {
-  const service = database ?? '';
-  if (ORACLE_SERVICE.test(service)) return service;
-  throw REFUSE[databaseOrigin](
-    `the Oracle service name ${quote(service)} cannot be written in a thin URL; use letters, digits and . _ $ # -`,
-  );
-}
-
-function oracleQuery(params: URLSearchParams): string {
-  const pairs = [...params].map(([name, value]) => {
-    if (ORACLE_PARAM_NAME.test(name) && ORACLE_PARAM_VALUE.test(value)) return `${name}=${value}`;
-    throw unprocessable(
-      `the parameter ${quote(name)} cannot be written in an Oracle thin URL as it stands; set it as a connection property`,
-    );
-  });
-  return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
-}
-
-// ---- small helpers --------------------------------------------------------------------------
-
-function bracketed(host: string): string {
-  return isIPv6(host) ? `[${host}]` : host;
-}
-
-function present(value: string | null): value is string {
-  return value !== null && value !== '';
-}
-
-function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
-}
-
-/** A blank custom field is treated as absent: KeePass keeps fields a user cleared but did not delete. */
-function field(fields: DbUrlSource['fields'], name: string): string | null {
-  const value = own(fields, name);
-  return value === undefined || value.trim() === '' ? null : value;
-}
-
-/** For fields that name things (dialect, port, …), where stray spaces are never meant. */
-function trimmedField(fields: DbUrlSource['fields'], name: string): string | null {
-  return field(fields, name)?.trim() ?? null;
-}
-
-/** Echoes a caller- or entry-supplied name, cut short so a pasted blob cannot fill the response. */
-function quote(text: string): string {
-  return `'${text.length > 40 ? `${text.slice(0, 40)}…` : text}'`;
 }

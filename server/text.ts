@@ -1,0 +1,35 @@
+// Pure helpers for error details that teach: "did you mean …?" suggestions and safe echoes of received text.
+import { distance } from 'fastest-levenshtein';
+
+/**
+ * The known word nearest to `word` (case-insensitive), if it is close enough to be a typo:
+ * within `limit` edits, by default a third of the word's length but at least two.
+ */
+export function closest<Known extends string>(
+  word: string,
+  known: readonly Known[],
+  limit = Math.max(2, Math.floor(word.length / 3)),
+): Known | null {
+  const lower = word.toLowerCase();
+  let best: Known | null = null;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Shows a received value safely inside an error detail: quoted, control characters escaped, cut short. */
+export function quote(value: string): string {
+  const cut = [...value].length > 64 ? `${[...value].slice(0, 64).join('')}…` : value;
+  return JSON.stringify(cut);
+}
+
+/** Echoes a caller- or entry-supplied name in single quotes, cut short so a pasted blob cannot fill the response. */
+export function quoteName(text: string): string {
+  return `'${text.length > 40 ? `${text.slice(0, 40)}…` : text}'`;
+}
