@@ -6,6 +6,7 @@ import path from 'node:path';
 import { KeyRing, KeyStore } from './access/key-ring';
 import { KeysFileError, digestOf, parseKeysText, type KeyRecord } from './access/keys-file';
 import { createApp } from './app';
+import { applyServerSettings } from './http/server-settings';
 import { checkText } from './cli/check';
 import { buildDemo } from './cli/demo';
 import { generateKey, keygenText } from './cli/keygen';
@@ -145,10 +146,7 @@ function serve(env: Env): Promise<void> {
     logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
     const app = createApp({ logger, holder, keys, version: packageVersion() });
     const server = createServer(app);
-    // A slow or idle client must not hold a socket for Node's default minute and more.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 15_000;
-    server.keepAliveTimeout = 5_000;
+    applyServerSettings(server);
     await listen(server, config);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -16,8 +16,24 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/** Node keeps only the first of repeated Authorization headers, so repeats are counted on the raw list. */
+function repeatedKeyHeaders(rawHeaders: readonly string[]): boolean {
+  let authorization = 0;
+  let apiKey = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]?.toLowerCase();
+    if (name === 'authorization') authorization += 1;
+    else if (name === 'x-api-key') apiKey += 1;
+  }
+  return authorization > 1 || apiKey > 1;
+}
+
 export function authenticate(keys: KeyStore): RequestHandler {
   return function authenticateMiddleware(req, _res, next) {
+    if (repeatedKeyHeaders(req.rawHeaders)) {
+      next(new GatewayError('bad_header', 400, 'send one X-API-Key or one Authorization header, not several'));
+      return;
+    }
     const fromHeader = req.get('x-api-key')?.trim();
     const authorization = req.get('authorization');
     const fromBearer = bearer(authorization);

@@ -1,6 +1,6 @@
 // GET /api/v1/credentials and everything below it: one credential, its versions, one raw field.
 import { Router, type Request, type Response } from 'express';
-import { GatewayError, notFound } from '../errors';
+import { GatewayError, badRequest, notFound } from '../errors';
 import { methodNotAllowed } from '../http/problems';
 import { bool, integer, parseFieldName, parseName, parseQuery, text, version } from '../http/params';
 import { presentCredential, presentVersions, shown } from '../present/credential';
@@ -59,6 +59,8 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   const router = Router();
 
   function list(req: Request, res: Response): void {
+    // `…/credentials/$NAME` with NAME unset must not quietly answer the whole list.
+    if ((req.originalUrl.split('?', 1)[0] ?? '').endsWith('/')) throw badRequest('the credential name is empty', 'bad_name');
     const query = parseQuery(LIST_QUERY, req.query);
     const principal = principalOf(req);
     if (query.show_password) requireReveal(principal, 'passwords');

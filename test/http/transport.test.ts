@@ -1,0 +1,71 @@
+// What reaches the gateway as a real HTTP server: requests Node refuses, and repeated key headers.
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { applyServerSettings } from '../../server/http/server-settings';
+import { buildApp } from '../support/app';
+import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
+import { snapshotOf } from '../support/vault';
+import { ENTRIES, KEY_A, KEYS_TEXT, SECRET_VALUES, VAULT_PASSWORD } from './shared-vault';
+
+mustNotLeak(...SECRET_VALUES);
+checkLogsForLeaks();
+
+let server: Server;
+let port = 0;
+
+beforeAll(async () => {
+  const t = buildApp({ snapshot: await snapshotOf(VAULT_PASSWORD, ENTRIES), keysText: KEYS_TEXT });
+  server = createServer(t.app);
+  applyServerSettings(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : 0;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+/** Sends bytes as they are, with no client library tidying them up, and returns the raw answer. */
+function raw(request: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = data.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body });
+    });
+  });
+}
+
+test.each([
+  ['headers over 16 KB', `GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`, 431],
+  ['an unknown method (LIST)', 'LIST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 405],
+  ['a malformed Content-Length', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400],
+  ['a bad header line', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400],
+])('%s gets problem+json, not a bare status line', async (_name, request, status) => {
+  const res = await raw(request);
+  expect(res.status).toBe(status);
+  expect(res.headers).toMatch(/Content-Type: application\/problem\+json/i);
+  expect(res.headers).toMatch(/Cache-Control: no-store/i);
+  expect(JSON.parse(res.body)).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
+});
+
+test('two Authorization headers are refused even when the first holds a good key', async () => {
+  for (const [first, second] of [[KEY_A, 'wrong-key'], [KEY_A, KEY_A], ['wrong-key', KEY_A]]) {
+    const res = await raw(
+      `GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).not.toContain(KEY_A);
+  }
+  const twoApiKeys = await raw(`GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY_A}\r\nX-API-Key: ${KEY_A}\r\nConnection: close\r\n\r\n`);
+  expect(twoApiKeys.status).toBe(400);
+});
+
+test('an empty name after a trailing slash is 400, not the whole list', async () => {
+  const res = await raw(`GET /api/v1/credentials/ HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY_A}\r\nConnection: close\r\n\r\n`);
+  expect(res.status).toBe(400);
+  const list = await raw(`GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY_A}\r\nConnection: close\r\n\r\n`);
+  expect(list.status).toBe(200);
+});
