@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(systemRouter({ holder: deps.holder, version: deps.version }));
 
   const api = express.Router();
-  api.use(authenticate(deps.keys));
+  api.use(authenticate(deps.keys, deps.now ?? (() => new Date())));
   api.use(credentialsRouter({ holder: deps.holder, now: deps.now ?? (() => new Date()) }));
   api.use(dbUrlRouter({ holder: deps.holder }));
   api.use(adminRouter({ holder: deps.holder, logger: deps.logger }));

@@ -145,9 +145,6 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
   const keysVar = pick(env, 'API_KEYS_FILE', 'MATTSTASH_API_KEYS_FILE');
   if (keysVar && !io.exists(keysVar.value)) fail(`${keysVar.name}: ${keysVar.value} does not exist`);
   const keysFilePath = keysVar?.value ?? (io.exists(DEFAULT_KEYS_FILE) ? DEFAULT_KEYS_FILE : null);
-  if (keysFilePath !== null && /\.(ya?ml|json)$/i.test(keysFilePath)) {
-    fail(`${keysVar?.name ?? 'API_KEYS_FILE'}: per-key policy files (.yaml, .yml, .json) are not supported by this version yet; use the text form`);
-  }
   const apiKey = secret(env, io, 'API_KEY', 'MATTSTASH_API_KEY');
 
   const rawHost = pick(env, 'HOST')?.value ?? '127.0.0.1';

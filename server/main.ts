@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { KeyRing, KeyStore } from './access/key-ring';
-import { KeysFileError, digestOf, parseKeysText, type KeyRecord } from './access/keys-file';
+import { KeysFileError, type KeyRecord } from './access/keys-file';
+import { buildKeyRing, parseKeysFile } from './access/load-keys';
 import { createApp } from './app';
 import { applyServerSettings } from './http/server-settings';
 import { checkText } from './cli/check';
@@ -77,27 +78,28 @@ async function loadSnapshot(config: Config): Promise<Snapshot> {
   }
 }
 
-function loadKeys(config: Config): KeyRing {
-  const records: KeyRecord[] = [];
-  if (config.keysFilePath !== null) {
-    let text: string;
-    try {
-      text = readFileSync(config.keysFilePath, 'utf8');
-    } catch (error) {
-      throw new StartupError(`API_KEYS_FILE: cannot read ${config.keysFilePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    try {
-      records.push(...parseKeysText(text));
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new StartupError(`API_KEYS_FILE: ${config.keysFilePath} ${error.message}`);
-      throw error;
-    }
+/** Reads and parses the keys file; throws StartupError naming the file and the line or key entry. */
+function readKeysFile(file: string): KeyRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StartupError(`API_KEYS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (config.apiKey !== null) records.push({ name: 'API_KEY', digest: digestOf(config.apiKey), reveal: true, admin: true });
-  if (records.length === 0) {
+  try {
+    return parseKeysFile(file, text);
+  } catch (error) {
+    if (error instanceof KeysFileError) throw new StartupError(`API_KEYS_FILE: ${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+function loadKeys(config: Config): KeyRing {
+  const ring = buildKeyRing(config.keysFilePath === null ? [] : readKeysFile(config.keysFilePath), config.apiKey);
+  if (!ring) {
     throw new StartupError(`no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
   }
-  return new KeyRing(records);
+  return ring;
 }
 
 async function check(env: Env): Promise<void> {

@@ -33,3 +33,9 @@ export function quote(value: string): string {
 export function quoteName(text: string): string {
   return `'${text.length > 40 ? `${text.slice(0, 40)}…` : text}'`;
 }
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point (API.md §13.15)
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** C0 control characters and DEL, which no name, field or glob may hold. */
+export const hasControl = (text: string): boolean => CONTROL.test(text);

@@ -28,7 +28,7 @@ function repeatedKeyHeaders(rawHeaders: readonly string[]): boolean {
   return authorization > 1 || apiKey > 1;
 }
 
-export function authenticate(keys: KeyStore): RequestHandler {
+export function authenticate(keys: KeyStore, now: () => Date = () => new Date()): RequestHandler {
   return function authenticateMiddleware(req, _res, next) {
     if (repeatedKeyHeaders(req.rawHeaders)) {
       next(new GatewayError('bad_header', 400, 'send one X-API-Key or one Authorization header, not several'));
@@ -50,12 +50,16 @@ export function authenticate(keys: KeyStore): RequestHandler {
       next(unauthorized(detail));
       return;
     }
-    const principal = presented.length <= MAX_KEY ? keys.current().match(presented) : null;
-    if (!principal) {
+    const match = presented.length <= MAX_KEY ? keys.current().match(presented, now()) : { kind: 'unknown' as const };
+    if (match.kind === 'expired') {
+      next(unauthorized('the API key has expired'));
+      return;
+    }
+    if (match.kind !== 'ok') {
       next(unauthorized('the API key is not valid'));
       return;
     }
-    req.principal = principal;
+    req.principal = match.principal;
     next();
   };
 }

@@ -1,5 +1,6 @@
 // Parses the text form of the API keys file: `key`, `name:key`, `sha256:<hex>`, `name:sha256:<hex>`.
 import { createHash } from 'node:crypto';
+import { EVERYTHING, compilePolicy, type PolicyRules, type ReadCheck } from './policy';
 
 /** A key as the gateway keeps it: only its SHA-256 digest, never the key itself. */
 export interface KeyRecord {
@@ -7,6 +8,10 @@ export interface KeyRecord {
   readonly digest: Buffer;
   readonly reveal: boolean;
   readonly admin: boolean;
+  /** After this instant the key is refused; null = never. */
+  readonly expires: Date | null;
+  readonly policy: PolicyRules;
+  readonly canRead: ReadCheck;
 }
 
 export class KeysFileError extends Error {
@@ -25,8 +30,11 @@ const KEY = /^[\x21-\x7e]+$/;
 
 export const digestOf = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
-function record(name: string, digest: Buffer): KeyRecord {
-  return Object.freeze({ name, digest, reveal: true, admin: true });
+const readAll = compilePolicy(EVERYTHING);
+
+/** Text-form keys and API_KEY may read and reveal everything and call admin routes (API.md §4). */
+export function fullRights(name: string, digest: Buffer): KeyRecord {
+  return Object.freeze({ name, digest, reveal: true, admin: true, expires: null, policy: EVERYTHING, canRead: readAll });
 }
 
 function parseValue(name: string, value: string, line: number): KeyRecord {
@@ -35,12 +43,12 @@ function parseValue(name: string, value: string, line: number): KeyRecord {
     if (!match?.[1]) {
       throw new KeysFileError(`line ${line}: a sha256: value must be 64 hexadecimal characters`, line);
     }
-    return record(name, Buffer.from(match[1], 'hex'));
+    return fullRights(name, Buffer.from(match[1], 'hex'));
   }
   if (!KEY.test(value)) {
     throw new KeysFileError(`line ${line}: a key must be printable ASCII with no spaces`, line);
   }
-  return record(name, digestOf(value));
+  return fullRights(name, digestOf(value));
 }
 
 /**

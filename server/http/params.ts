@@ -1,11 +1,9 @@
 // Request parameters: one zod schema per route, and 400s that say which parameter was wrong and why.
 import { z } from 'zod';
 import { badQuery, badRequest, notFound } from '../errors';
-import { closest, quote } from '../text';
+import { closest, hasControl, quote } from '../text';
 
 const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
-// eslint-disable-next-line no-control-regex -- matching control characters is the point (API.md §13.15)
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_NAME = 255;
 
 /** `true/false/1/0/yes/no` in any case; empty means the default (API.md §13.18). */
@@ -58,7 +56,7 @@ export const text = z
   .optional()
   .transform((raw, ctx) => {
     if (raw === undefined) return undefined;
-    if ([...raw].length > MAX_NAME || CONTROL.test(raw)) {
+    if ([...raw].length > MAX_NAME || hasControl(raw)) {
       ctx.addIssue({ code: 'custom', message: 'must be at most 255 characters with no control characters' });
       return z.NEVER;
     }
@@ -114,7 +112,7 @@ const MATTSTASH_FORM = /@\d{10}$/;
 export function parseName(name: string, what = 'credential name'): NameRef {
   if (name === '') throw badRequest(`the ${what} is empty`, 'bad_name');
   if ([...name].length > MAX_NAME) throw badRequest(`the ${what} is longer than 255 characters`, 'bad_name');
-  if (CONTROL.test(name)) throw badRequest(`the ${what} contains a control character`, 'bad_name');
+  if (hasControl(name)) throw badRequest(`the ${what} contains a control character`, 'bad_name');
   if (name.toLowerCase().startsWith('uuid:')) {
     const uuid = name.slice(5);
     if (!UUID.test(uuid)) {
@@ -133,6 +131,6 @@ export function parseName(name: string, what = 'credential name'): NameRef {
 export function parseFieldName(field: string): string {
   if (field === '') throw badRequest('the field name is empty', 'bad_name');
   if ([...field].length > MAX_NAME) throw badRequest('the field name is longer than 255 characters', 'bad_name');
-  if (CONTROL.test(field)) throw badRequest('the field name contains a control character', 'bad_name');
+  if (hasControl(field)) throw badRequest('the field name contains a control character', 'bad_name');
   return field;
 }

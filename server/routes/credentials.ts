@@ -7,7 +7,7 @@ import { presentCredential, presentVersions, shown } from '../present/credential
 import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential } from '../vault/snapshot';
-import { principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+import { mayRead, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
 
 export interface CredentialsDeps {
   readonly holder: VaultHolder;
@@ -67,6 +67,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     const snapshot = snapshotOf(deps.holder);
     const now = deps.now();
     const matched = snapshot.sorted.filter((c) => {
+      if (!mayRead(principal, c)) return false;
       const state = c.latest.state;
       if (query.prefix && !c.name.startsWith(query.prefix)) return false;
       if (query.group && !matchesGroup(c, query.group)) return false;
@@ -86,15 +87,15 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     const principal = principalOf(req);
     const ref = parseName(name);
     if (query.show_password) requireReveal(principal, 'passwords');
-    const credential = resolve(snapshotOf(deps.holder), ref);
+    const credential = resolve(snapshotOf(deps.holder), ref, principal);
     const chosen = versionOf(credential, query.version);
     res.json(presentCredential(credential, chosen, { reveal: query.show_password, now: deps.now() }));
   }
 
   function versions(req: Request, res: Response, name: string): void {
     parseQuery({}, req.query);
-    principalOf(req);
-    const credential = resolve(snapshotOf(deps.holder), parseName(name));
+    const principal = principalOf(req);
+    const credential = resolve(snapshotOf(deps.holder), parseName(name), principal);
     res.json(presentVersions(credential));
   }
 
@@ -103,7 +104,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     const principal = principalOf(req);
     const ref = parseName(name);
     parseFieldName(fieldName);
-    const credential = resolve(snapshotOf(deps.holder), ref);
+    const credential = resolve(snapshotOf(deps.holder), ref, principal);
     const { state } = versionOf(credential, query.version);
     const standard = STANDARD[fieldName];
     let value: FieldValue | undefined;

@@ -27,7 +27,7 @@ export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
       const ref = parseName(segmentsOf(req).join('/'));
       const reveal = !query.mask_password;
       if (reveal) requireReveal(principal, 'passwords');
-      const credential = resolve(snapshotOf(deps.holder), ref);
+      const credential = resolve(snapshotOf(deps.holder), ref, principal);
       const { state } = versionOf(credential, query.version);
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);

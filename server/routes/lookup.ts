@@ -30,16 +30,36 @@ export function requireReveal(principal: Principal, what: string): void {
   if (!principal.reveal) throw forbidden(`this API key may not reveal ${what}`);
 }
 
-/** One credential for a name, path or uuid: 404 when none, 409 with the candidates when several. */
-export function resolve(snapshot: Snapshot, ref: NameRef): Credential {
+export const mayRead = (principal: Principal, credential: Credential): boolean =>
+  principal.canRead(credential.name, credential.path);
+
+/**
+ * A key that may not read a name gets the same 403 whether or not it exists (API.md §4), so the
+ * answer is no oracle for names outside the key's policy.
+ */
+function refused(name: string): GatewayError {
+  return forbidden(`this API key may not read ${name}`);
+}
+
+/**
+ * One credential for a name, path or uuid that the key may read: 404 when none, 403 when the key
+ * may not read it, 409 with the readable candidates when several.
+ */
+export function resolve(snapshot: Snapshot, ref: NameRef, principal: Principal): Credential {
   if (ref.kind === 'uuid') {
     const found = snapshot.byUuid.get(ref.uuid);
-    if (!found) throw notFound(`Credential not found: uuid:${ref.uuid}`);
-    return found;
+    if (found && mayRead(principal, found)) return found;
+    if (found || !principal.readsEverything) throw refused(`uuid:${ref.uuid}`);
+    throw notFound(`Credential not found: uuid:${ref.uuid}`);
   }
-  const candidates = findByName(snapshot, ref.name);
+  const all = findByName(snapshot, ref.name);
+  if (all.length === 0) {
+    if (principal.canRead(ref.name, ref.name)) throw notFound(`Credential not found: ${ref.name}`);
+    throw refused(ref.name);
+  }
+  const candidates = all.filter((c) => mayRead(principal, c));
   const [first] = candidates;
-  if (!first) throw notFound(`Credential not found: ${ref.name}`);
+  if (!first) throw refused(ref.name);
   if (candidates.length === 1) return first;
   // Entries that share a path as well as a title can only be told apart by UUID.
   const paths = candidates.map((c) => c.path);

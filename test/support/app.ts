@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import { KeyRing, KeyStore } from '../../server/access/key-ring';
-import { parseKeysText } from '../../server/access/keys-file';
+import { parseKeysFile } from '../../server/access/load-keys';
 import { createApp } from '../../server/app';
 import { Redactor, createLogger } from '../../server/logger';
 import { VaultHolder, type SnapshotLoader } from '../../server/vault/holder';
@@ -19,6 +19,8 @@ export interface TestApp {
 export function buildApp(options: {
   snapshot: Snapshot | null;
   keysText: string;
+  /** The keys file's name, which picks its format (`.yaml`, `.json` or text). */
+  keysFile?: string;
   loader?: SnapshotLoader;
   now?: () => Date;
   redact?: string[];
@@ -36,7 +38,7 @@ export function buildApp(options: {
   for (const value of options.redact ?? []) redactor.add(value);
   const logger = createLogger({ level: 'debug', format: 'json', stream, redactor });
   const holder = new VaultHolder({ snapshot: options.snapshot, loader: options.loader ?? null });
-  const keys = new KeyStore(new KeyRing(parseKeysText(options.keysText)));
+  const keys = new KeyStore(new KeyRing(parseKeysFile(options.keysFile ?? 'keys.txt', options.keysText)));
   const app = createApp({ logger, holder, keys, version: '0.0.0-test', ...(options.now ? { now: options.now } : {}) });
   return { app, holder, keys, logs };
 }

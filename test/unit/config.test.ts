@@ -53,7 +53,7 @@ test.each([
   [{ KDBX_PASSWORD: 'p', LOG_FORMAT: 'jsn' }, /did you mean json\?/],
   [{ KDBX_PASSWORD: 'p', API_KEY: 'a', API_KEY_FILE: '/k' }, /API_KEY and API_KEY_FILE are both set/],
   [{ KDBX_PASSWORD_FILE: '/empty' }, /KDBX_PASSWORD_FILE: \/empty is empty/],
-  [{ KDBX_PASSWORD: 'p', API_KEYS_FILE: '/keys.yaml' }, /policy files .* not supported by this version yet/],
+  [{ KDBX_PASSWORD: 'p', API_KEYS_FILE: '/missing.yaml' }, /API_KEYS_FILE: \/missing\.yaml does not exist/],
 ])('%j is refused: %s', (env, message) => {
   const io = fakeIo({ '/empty': '\n', '/keys.yaml': 'keys: []', '/k': 'x' });
   expect(() => loadConfig(env, io)).toThrow(ConfigError);

@@ -1,0 +1,24 @@
+// Turns the keys file (text, YAML or JSON by its ending) and API_KEY into the key ring in force.
+import { KeyRing } from './key-ring';
+import { digestOf, fullRights, parseKeysText, type KeyRecord } from './keys-file';
+import { parsePolicyKeys } from './policy-file';
+
+export type KeysFormat = 'text' | 'yaml' | 'json';
+
+export function keysFormatOf(file: string): KeysFormat {
+  if (/\.ya?ml$/i.test(file)) return 'yaml';
+  return /\.json$/i.test(file) ? 'json' : 'text';
+}
+
+/** Throws KeysFileError (naming a line or a key entry, never a key) when the file is malformed. */
+export function parseKeysFile(file: string, text: string): KeyRecord[] {
+  const format = keysFormatOf(file);
+  return format === 'text' ? parseKeysText(text) : parsePolicyKeys(text, format);
+}
+
+/** null when there is no key at all: the caller decides whether that stops start-up. */
+export function buildKeyRing(fromFile: readonly KeyRecord[], apiKey: string | null): KeyRing | null {
+  const records = [...fromFile];
+  if (apiKey !== null) records.push(fullRights('API_KEY', digestOf(apiKey)));
+  return records.length ? new KeyRing(records) : null;
+}

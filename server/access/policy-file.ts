@@ -1,0 +1,115 @@
+// Parses the YAML or JSON keys file: per-key allow/deny globs, reveal and admin rights, expiry.
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { closest } from '../text';
+import { KeysFileError, digestOf, type KeyRecord } from './keys-file';
+import { compilePolicy, globProblem } from './policy';
+
+const FIELDS = ['name', 'key', 'allow', 'deny', 'reveal', 'admin', 'expires'] as const;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+const globList = z.array(z.string()).superRefine((globs, ctx) => {
+  globs.forEach((glob, index) => {
+    const problem = globProblem(glob);
+    if (problem) ctx.addIssue({ code: 'custom', path: [index], message: `glob ${JSON.stringify(glob)} ${problem}` });
+  });
+});
+
+const keySchema = z
+  .object({
+    name: z.string().regex(NAME, "must be 1-64 letters, digits, '.', '_', '@' or '-'"),
+    key: z.string().min(1, 'must not be empty'),
+    allow: globList.default(['**']),
+    deny: globList.default([]),
+    reveal: z.boolean().default(false),
+    admin: z.boolean().default(false),
+    // YAML may give a timestamp as a Date; JSON and quoted YAML give text.
+    expires: z.union([z.string(), z.date()]).optional(),
+  })
+  .strict();
+
+const fileSchema = z.object({ keys: z.array(z.unknown()).min(1, 'must list at least one key') }).strict();
+
+/** A date without a time is valid through that whole day (UTC); a key is refused after it. */
+export function expiryOf(value: string | Date | undefined): Date | null | 'invalid' {
+  if (value === undefined) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'invalid' : value;
+  const text = value.trim();
+  const date = DATE_ONLY.test(text) ? new Date(`${text}T23:59:59.999Z`) : new Date(text);
+  return Number.isNaN(date.getTime()) ? 'invalid' : date;
+}
+
+function entryLabel(index: number, raw: unknown): string {
+  const name = typeof raw === 'object' && raw !== null ? (raw as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && NAME.test(name) ? `keys[${index}] (${name})` : `keys[${index}]`;
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  const [field, ...rest] = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((k) => {
+        const hint = closest(k, FIELDS);
+        return `unknown field '${k}'${hint ? `; did you mean '${hint}'?` : ''}`;
+      })
+      .join('; ');
+  }
+  const where = field === undefined ? '' : `field '${field}'${rest.length ? `[${rest.join('.')}]` : ''}: `;
+  // Never echo a key's value: only which field is wrong.
+  const message = field === 'key' ? 'must be a non-empty string' : issue.message;
+  return `${where}${message}`;
+}
+
+function parseText(text: string, format: 'yaml' | 'json'): unknown {
+  try {
+    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (error) {
+    // Parser messages quote the offending text, which may be a key: keep only the position.
+    const line = /line (\d+)/i.exec((error as Error).message)?.[1];
+    throw new KeysFileError(`is not valid ${format.toUpperCase()}${line ? ` (near line ${line})` : ''}`, line ? Number(line) : null);
+  }
+}
+
+/** Any problem rejects the whole file, naming the key entry and the field, never a key's value. */
+export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecord[] {
+  const file = fileSchema.safeParse(parseText(text, format));
+  if (!file.success) {
+    const issue = file.error.issues[0];
+    throw new KeysFileError(issue ? issueText(issue) : 'must be an object with a `keys` list');
+  }
+  const seen = new Set<string>();
+  return file.data.keys.map((raw, index) => {
+    const label = entryLabel(index, raw);
+    const parsed = keySchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new KeysFileError(`${label}: ${issue ? issueText(issue) : 'is not a key entry'}`);
+    }
+    const entry = parsed.data;
+    if (seen.has(entry.name)) throw new KeysFileError(`${label}: the name '${entry.name}' is used twice`);
+    seen.add(entry.name);
+    const expires = expiryOf(entry.expires);
+    if (expires === 'invalid') throw new KeysFileError(`${label}: field 'expires' must be a date such as 2027-01-01`);
+    let digest: Buffer;
+    if (entry.key.startsWith('sha256:')) {
+      const match = HASHED.exec(entry.key);
+      if (!match?.[1]) throw new KeysFileError(`${label}: field 'key': a sha256: value must be 64 hexadecimal characters`);
+      digest = Buffer.from(match[1], 'hex');
+    } else {
+      if (!/^[\x21-\x7e]+$/.test(entry.key)) throw new KeysFileError(`${label}: field 'key': a key must be printable ASCII with no spaces`);
+      digest = digestOf(entry.key);
+    }
+    const policy = { allow: Object.freeze([...entry.allow]), deny: Object.freeze([...entry.deny]) };
+    return Object.freeze({
+      name: entry.name,
+      digest,
+      reveal: entry.reveal,
+      admin: entry.admin,
+      expires,
+      policy,
+      canRead: compilePolicy(policy),
+    });
+  });
+}
