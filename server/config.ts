@@ -18,6 +18,8 @@ export interface Config {
   readonly vaultPassword: string | null;
   /** Where the password came from, for messages (never the password). */
   readonly passwordSource: string | null;
+  /** The file holding the password, read again on every reload (a rotated secret). */
+  readonly passwordFile: string | null;
   readonly keyFilePath: string | null;
   readonly keysFilePath: string | null;
   readonly apiKey: string | null;
@@ -25,6 +27,8 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** `watch`: reload the vault and the keys file when they change. */
+  readonly reload: 'watch' | 'off';
   /** Variables that are set but do nothing in this version, or look like typos. */
   readonly warnings: readonly string[];
 }
@@ -42,12 +46,12 @@ export const DEFAULT_KEYS_FILE = 'secrets/api_keys.txt';
 
 const KNOWN = [
   'KDBX_PATH', 'KDBX_PASSWORD', 'KDBX_PASSWORD_FILE', 'KDBX_KEYFILE', 'API_KEYS_FILE', 'API_KEY', 'API_KEY_FILE',
-  'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
+  'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'RELOAD', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
   'MATTSTASH_API_KEYS_FILE', 'KDBX_GATEWAY_URL', 'KDBX_GATEWAY_KEY', 'KDBX_GATEWAY_KEY_FILE',
 ];
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
-  'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS', 'TRUST_PROXY', 'RELOAD', 'TLS_CERT_FILE',
+  'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS', 'TRUST_PROXY', 'TLS_CERT_FILE',
   'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'RATE_LIMIT_REDIS_URL', 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
 ];
 
@@ -65,7 +69,7 @@ function pick(env: Env, ...names: string[]): { name: string; value: string } | n
 }
 
 /** Docker and Kubernetes secret files end with a newline the secret itself does not have. */
-const stripNewline = (text: string): string => text.replace(/[\r\n]+$/, '');
+export const stripNewline = (text: string): string => text.replace(/[\r\n]+$/, '');
 
 function readSecretFile(io: ConfigIo, variable: string, file: string): string {
   let text: string;
@@ -81,13 +85,20 @@ function readSecretFile(io: ConfigIo, variable: string, file: string): string {
 }
 
 /** `NAME` or `NAME_FILE`, never both (API.md §7). */
-function secret(env: Env, io: ConfigIo, ...names: string[]): { value: string; source: string } | null {
+interface SecretSetting {
+  value: string;
+  source: string;
+  /** The file it was read from, so a reload can read it again. */
+  file: string | null;
+}
+
+function secret(env: Env, io: ConfigIo, ...names: string[]): SecretSetting | null {
   for (const name of names) {
     const direct = pick(env, name);
     const file = pick(env, `${name}_FILE`);
     if (direct && file) fail(`${name} and ${name}_FILE are both set; set only one`);
-    if (direct) return { value: direct.value, source: name };
-    if (file) return { value: readSecretFile(io, file.name, file.value), source: `${file.name} (${file.value})` };
+    if (direct) return { value: direct.value, source: name, file: null };
+    if (file) return { value: readSecretFile(io, file.name, file.value), source: `${file.name} (${file.value})`, file: file.value };
   }
   return null;
 }
@@ -124,14 +135,14 @@ export interface LoadOptions {
 export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): Config {
   const vaultPath = pick(env, 'KDBX_PATH', 'MATTSTASH_DB_PATH')?.value ?? DEFAULT_VAULT;
 
-  let password = secret(env, io, 'KDBX_PASSWORD');
+  let password: SecretSetting | null = secret(env, io, 'KDBX_PASSWORD');
   if (!password && io.exists(DEFAULT_PASSWORD_FILE)) {
-    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE), source: DEFAULT_PASSWORD_FILE };
+    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE), source: DEFAULT_PASSWORD_FILE, file: DEFAULT_PASSWORD_FILE };
   }
   // mattstash keeps the vault password in .mattstash.txt beside the vault (API.md §13.38).
   const mattstashFile = path.join(path.dirname(vaultPath), '.mattstash.txt');
   if (!password && io.exists(mattstashFile)) {
-    password = { value: readSecretFile(io, mattstashFile, mattstashFile), source: mattstashFile };
+    password = { value: readSecretFile(io, mattstashFile, mattstashFile), source: mattstashFile, file: mattstashFile };
   }
 
   const keyFilePath = pick(env, 'KDBX_KEYFILE')?.value ?? null;
@@ -158,6 +169,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     vaultPath,
     vaultPassword: password?.value ?? null,
     passwordSource: password?.source ?? null,
+    passwordFile: password?.file ?? null,
     keyFilePath,
     keysFilePath,
     apiKey: apiKey?.value ?? null,
@@ -165,6 +177,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     port: port.data ?? 8000,
     logLevel: choice('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
     logFormat: choice('LOG_FORMAT', env['LOG_FORMAT'], ['json', 'pretty'] as const, 'json'),
+    reload: choice('RELOAD', env['RELOAD'], ['watch', 'off'] as const, 'watch'),
     warnings: Object.freeze(warningsFor(env)),
   });
 }

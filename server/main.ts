@@ -3,20 +3,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { KeyRing, KeyStore } from './access/key-ring';
-import { KeysFileError, type KeyRecord } from './access/keys-file';
-import { buildKeyRing, parseKeysFile } from './access/load-keys';
+import { KeyStore } from './access/key-ring';
 import { createApp } from './app';
 import { applyServerSettings } from './http/server-settings';
 import { checkText } from './cli/check';
 import { buildDemo } from './cli/demo';
 import { generateKey, keygenText } from './cli/keygen';
 import { ConfigError, DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT, loadConfig, type Config, type ConfigIo, type Env } from './config';
+import { watchFiles, type FileWatcher } from './file-watcher';
+import { LoadError, loadKeys, loadSnapshot } from './load';
+import type { Logger } from 'winston';
 import { Redactor, createLogger } from './logger';
 import { closest } from './text';
 import { VaultHolder } from './vault/holder';
-import { VaultOpenError, openVault } from './vault/open';
-import type { Snapshot } from './vault/snapshot';
 
 /** A start-up failure: printed as one line, `kdbx-gateway: …`, with exit status 1 (2 for usage). */
 class StartupError extends Error {
@@ -24,6 +23,9 @@ class StartupError extends Error {
     super(message);
   }
 }
+
+// The poll backs up the directory watch; a change is served within about this long at worst.
+const POLL_MS = 1000;
 
 const COMMANDS = ['serve', 'check', 'keygen', 'demo', 'help'];
 const USAGE = `Usage: kdbx-gateway [command] [options]
@@ -51,55 +53,6 @@ function packageVersion(): string {
     }
   }
   return '0.0.0';
-}
-
-function readBytes(variable: string, file: string, what: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const hint = variable === 'KDBX_PATH' && file === DEFAULT_VAULT ? ' (run `kdbx-gateway demo` to create a sample one)' : '';
-      throw new StartupError(`${variable}: ${what} ${file} does not exist${hint}`);
-    }
-    throw new StartupError(`${variable}: cannot read ${what} ${file} (${code ?? 'error'})`);
-  }
-}
-
-async function loadSnapshot(config: Config): Promise<Snapshot> {
-  const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file');
-  const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
-  try {
-    return await openVault(bytes, { password: config.vaultPassword, keyFile });
-  } catch (error) {
-    if (!(error instanceof VaultOpenError)) throw error;
-    const unlock = error.code === 'InvalidKey' ? ` (check ${config.passwordSource ?? 'KDBX_PASSWORD'}${config.keyFilePath ? ' and KDBX_KEYFILE' : ''})` : '';
-    throw new StartupError(`KDBX_PATH: cannot open ${config.vaultPath}: ${error.message}${unlock}`);
-  }
-}
-
-/** Reads and parses the keys file; throws StartupError naming the file and the line or key entry. */
-function readKeysFile(file: string): KeyRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new StartupError(`API_KEYS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    return parseKeysFile(file, text);
-  } catch (error) {
-    if (error instanceof KeysFileError) throw new StartupError(`API_KEYS_FILE: ${file}: ${error.message}`);
-    throw error;
-  }
-}
-
-function loadKeys(config: Config): KeyRing {
-  const ring = buildKeyRing(config.keysFilePath === null ? [] : readKeysFile(config.keysFilePath), config.apiKey);
-  if (!ring) {
-    throw new StartupError(`no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
-  }
-  return ring;
 }
 
 async function check(env: Env): Promise<void> {
@@ -153,8 +106,47 @@ function serve(env: Env): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info('listening', { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` });
-    handleSignals(server, holder, logger);
+    const watchers = config.reload === 'watch' ? watchForChanges(config, holder, keys, logger) : [];
+    handleSignals(server, holder, logger, watchers);
   })();
+}
+
+/** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
+function watchForChanges(config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger): FileWatcher[] {
+  const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
+  const watchers = [
+    watchFiles(vaultFiles, {
+      pollMs: POLL_MS,
+      onChange: async () => {
+        try {
+          const snapshot = await holder.reload();
+          logger.info('vault reloaded', { path: config.vaultPath, entries: snapshot.info.entries });
+        } catch (error) {
+          const code = error instanceof LoadError ? error.code : 'Unknown';
+          logger.warn('vault reload failed; the last good vault stays served', { code, reason: (error as Error).message });
+        }
+      },
+    }),
+  ];
+  const keysFile = config.keysFilePath;
+  if (keysFile !== null) {
+    watchers.push(
+      watchFiles([keysFile], {
+        pollMs: POLL_MS,
+        onChange: () => {
+          try {
+            const ring = loadKeys(config);
+            keys.swap(ring);
+            logger.info('keys reloaded', { path: keysFile, keys: ring.size });
+          } catch (error) {
+            logger.warn('keys file reload failed; the previous keys stay in force', { reason: (error as Error).message });
+          }
+          return Promise.resolve();
+        },
+      }),
+    );
+  }
+  return watchers;
 }
 
 function listen(server: Server, config: Config): Promise<void> {
@@ -167,12 +159,13 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
-function handleSignals(server: Server, holder: VaultHolder, logger: ReturnType<typeof createLogger>): void {
+function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[]): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     holder.setNotReady('shutting down');
+    for (const watcher of watchers) watcher.close();
     logger.info('shutting down', { signal });
     server.close(() => {
       logger.info('stopped');
@@ -237,7 +230,7 @@ async function main(argv: readonly string[], env: Env): Promise<void> {
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  const known = error instanceof StartupError || error instanceof ConfigError;
+  const known = error instanceof StartupError || error instanceof ConfigError || error instanceof LoadError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`kdbx-gateway: ${known ? message : `unexpected error: ${message}`}\n`);
   process.exitCode = error instanceof StartupError ? error.exitCode : 1;

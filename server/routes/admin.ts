@@ -5,7 +5,6 @@ import { GatewayError, forbidden } from '../errors';
 import { methodNotAllowed } from '../http/problems';
 import { parseQuery } from '../http/params';
 import type { VaultHolder } from '../vault/holder';
-import { VaultOpenError } from '../vault/open';
 import { principalOf } from './lookup';
 
 export function adminRouter(deps: { holder: VaultHolder; logger: Logger }): Router {
@@ -22,7 +21,8 @@ export function adminRouter(deps: { holder: VaultHolder; logger: Logger }): Rout
         deps.logger.info('vault reloaded', { request_id: req.requestId, key: principal.name, entries: snapshot.info.entries });
         res.json({ status: 'reloaded', entries: snapshot.info.entries });
       } catch (error) {
-        const code = error instanceof VaultOpenError ? error.code : 'Unknown';
+        // VaultOpenError and the loader's LoadError both carry kdbxweb's (or the file system's) code.
+        const code = typeof (error as { code?: unknown }).code === 'string' ? String((error as { code: string }).code) : 'Unknown';
         const message = error instanceof Error ? error.message : String(error);
         deps.logger.warn('vault reload failed; the last good vault stays served', { request_id: req.requestId, code, reason: message });
         // §13.11: 409 with kdbxweb's code; the last good snapshot stays in force.

@@ -1,0 +1,71 @@
+// Reads the vault, its password and key file, and the keys file from disk: at start-up and on reload.
+import { readFileSync } from 'node:fs';
+import type { KeyRing } from './access/key-ring';
+import { KeysFileError } from './access/keys-file';
+import { buildKeyRing, parseKeysFile } from './access/load-keys';
+import { DEFAULT_KEYS_FILE, DEFAULT_VAULT, stripNewline, type Config } from './config';
+import { VaultOpenError, openVault } from './vault/open';
+import type { Snapshot } from './vault/snapshot';
+
+/** Why a file could not be loaded, in one line naming the variable and file; `code` is stable. */
+export class LoadError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'LoadError';
+    this.code = code;
+  }
+}
+
+function readBytes(variable: string, file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code === 'ENOENT') {
+      const hint = variable === 'KDBX_PATH' && file === DEFAULT_VAULT ? ' (run `kdbx-gateway demo` to create a sample one)' : '';
+      throw new LoadError(code, `${variable}: ${what} ${file} does not exist${hint}`);
+    }
+    throw new LoadError(code, `${variable}: cannot read ${what} ${file} (${code})`);
+  }
+}
+
+/** The password as it is now: a password file is read again, so a rotated secret takes effect. */
+function currentPassword(config: Config): string | null {
+  if (config.passwordFile === null) return config.vaultPassword;
+  const text = stripNewline(readBytes(config.passwordSource ?? 'KDBX_PASSWORD_FILE', config.passwordFile, 'password file').toString('utf8'));
+  if (text === '') throw new LoadError('EmptyPassword', `${config.passwordSource ?? 'KDBX_PASSWORD_FILE'}: ${config.passwordFile} is empty`);
+  return text;
+}
+
+export async function loadSnapshot(config: Config): Promise<Snapshot> {
+  const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file');
+  const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
+  try {
+    return await openVault(bytes, { password: currentPassword(config), keyFile });
+  } catch (error) {
+    if (!(error instanceof VaultOpenError)) throw error;
+    const unlock =
+      error.code === 'InvalidKey' ? ` (check ${config.passwordSource ?? 'KDBX_PASSWORD'}${config.keyFilePath ? ' and KDBX_KEYFILE' : ''})` : '';
+    throw new LoadError(error.code, `KDBX_PATH: cannot open ${config.vaultPath}: ${error.message}${unlock}`);
+  }
+}
+
+export function loadKeys(config: Config): KeyRing {
+  const file = config.keysFilePath;
+  let records: ReturnType<typeof parseKeysFile> = [];
+  if (file !== null) {
+    const text = readBytes('API_KEYS_FILE', file, 'keys file').toString('utf8');
+    try {
+      records = parseKeysFile(file, text);
+    } catch (error) {
+      if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', `API_KEYS_FILE: ${file}: ${error.message}`);
+      throw error;
+    }
+  }
+  const ring = buildKeyRing(records, config.apiKey);
+  if (!ring) {
+    throw new LoadError('NoKeys', `no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
+  }
+  return ring;
+}
