@@ -1,17 +1,34 @@
 // Builds the Express app from plain arguments; no I/O here, so tests build it exactly as main does.
+import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'winston';
-import { authenticate } from './access/authenticate';
+import { identify, requireKey } from './access/authenticate';
 import type { KeyStore } from './access/key-ring';
+import { auditTrail, type AuditSink } from './audit';
+import type { Cidr, Rate } from './config-parsers';
+import { allowedIps } from './http/allowed-ips';
 import { noStore, refuseBody } from './http/guards';
 import { problemHandler, routeNotFound } from './http/problems';
+import { authFailLimit, requestLimit, type OnLimited } from './http/rate-limits';
 import { requestLog } from './http/request-log';
+import type { Metrics } from './metrics';
 import { adminRouter } from './routes/admin';
 import { credentialsRouter } from './routes/credentials';
 import { dbUrlRouter } from './routes/db-url';
 import { systemRouter } from './routes/system';
 import type { VaultHolder } from './vault/holder';
+
+/** Who may call, how often: all off unless given (tests that are not about limits leave them out). */
+export interface AccessSettings {
+  readonly rateLimit: Rate | null;
+  readonly authFailLimit: Rate | null;
+  readonly trustProxy: number | string[] | false;
+  readonly allowedIps: readonly Cidr[];
+  readonly corsOrigins: readonly string[];
+}
+
+export const OPEN_ACCESS: AccessSettings = { rateLimit: null, authFailLimit: null, trustProxy: false, allowedIps: [], corsOrigins: [] };
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -19,18 +36,28 @@ export interface AppDeps {
   readonly keys: KeyStore;
   /** The package version, for /health. */
   readonly version: string;
-  /** The clock used for `expired`; tests pass a fixed one. */
+  readonly access?: AccessSettings;
+  /** Absent: no /metrics (METRICS=false). */
+  readonly metrics?: Metrics;
+  /** Absent: no audit trail. */
+  readonly audit?: AuditSink;
+  /** The clock used for `expired` and key expiry; tests pass a fixed one. */
   readonly now?: () => Date;
 }
 
 export function createApp(deps: AppDeps): Express {
+  const access = deps.access ?? OPEN_ACCESS;
+  const now = deps.now ?? (() => new Date());
+  const onLimited: OnLimited = deps.metrics?.limited ?? (() => undefined);
   const app = express();
   app.disable('x-powered-by');
   // ETags and conditional answers are a deliberate feature to come (API.md §12), not Express's default.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.set('trust proxy', access.trustProxy);
 
   app.use(requestLog(deps.logger));
+  if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(noStore);
   // The API serves JSON only: nothing may be framed, loaded or run from its answers.
   app.use(
@@ -40,13 +67,30 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(refuseBody);
 
-  app.use(systemRouter({ holder: deps.holder, version: deps.version }));
+  app.use(systemRouter({ holder: deps.holder, version: deps.version, metrics: deps.metrics }));
 
   const api = express.Router();
-  api.use(authenticate(deps.keys, deps.now ?? (() => new Date())));
-  api.use(credentialsRouter({ holder: deps.holder, now: deps.now ?? (() => new Date()) }));
+  if (deps.audit) api.use(auditTrail(deps.audit));
+  if (access.allowedIps.length) api.use(allowedIps(access.allowedIps));
+  if (access.corsOrigins.length) {
+    api.use(
+      cors({
+        origin: [...access.corsOrigins],
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['X-API-Key', 'Authorization', 'X-Request-Id'],
+        exposedHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
+  if (access.authFailLimit) api.use(authFailLimit(access.authFailLimit, onLimited));
+  api.use(identify(deps.keys, now));
+  if (access.rateLimit) api.use(requestLimit(access.rateLimit, onLimited));
+  api.use(requireKey);
+  api.use(credentialsRouter({ holder: deps.holder, now }));
   api.use(dbUrlRouter({ holder: deps.holder }));
   api.use(adminRouter({ holder: deps.holder, logger: deps.logger }));
+  api.use(routeNotFound);
   app.use('/api/v1', api);
 
   app.use(routeNotFound);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
 import { closest } from './text';
+import { ConfigError, parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy, type Cidr, type Rate } from './config-parsers';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,16 +30,24 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** `watch`: reload the vault and the keys file when they change. */
   readonly reload: 'watch' | 'off';
+  /** Per key, and per client IP before authentication; null = off. */
+  readonly rateLimit: Rate | null;
+  /** Failed authentications per client IP before every request from it is refused; null = off. */
+  readonly authFailLimit: Rate | null;
+  readonly trustProxy: number | string[] | false;
+  /** Empty: any address may call /api and /v1. */
+  readonly allowedIps: readonly Cidr[];
+  /** Empty: no cross-origin browser access. */
+  readonly corsOrigins: readonly string[];
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** null: audit lines go to stdout with the other logs. */
+  readonly auditLogFile: string | null;
+  readonly metrics: boolean;
   /** Variables that are set but do nothing in this version, or look like typos. */
   readonly warnings: readonly string[];
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const DEFAULT_VAULT = 'data/vault.kdbx';
 export const DEFAULT_PASSWORD_FILE = 'secrets/kdbx_password.txt';
@@ -46,13 +55,13 @@ export const DEFAULT_KEYS_FILE = 'secrets/api_keys.txt';
 
 const KNOWN = [
   'KDBX_PATH', 'KDBX_PASSWORD', 'KDBX_PASSWORD_FILE', 'KDBX_KEYFILE', 'API_KEYS_FILE', 'API_KEY', 'API_KEY_FILE',
-  'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'RELOAD', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
+  'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'RELOAD', 'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS',
+  'TRUST_PROXY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
   'MATTSTASH_API_KEYS_FILE', 'KDBX_GATEWAY_URL', 'KDBX_GATEWAY_KEY', 'KDBX_GATEWAY_KEY_FILE',
 ];
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
-  'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS', 'TRUST_PROXY', 'TLS_CERT_FILE',
-  'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'RATE_LIMIT_REDIS_URL', 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
+  'RATE_LIMIT_REDIS_URL', 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
 ];
 
 const fail = (message: string): never => {
@@ -127,6 +136,15 @@ function warningsFor(env: Env): string[] {
   return warnings;
 }
 
+function tlsFiles(env: Env, io: ConfigIo): Config['tls'] {
+  const cert = pick(env, 'TLS_CERT_FILE');
+  const key = pick(env, 'TLS_KEY_FILE');
+  if (!cert && !key) return null;
+  if (!cert || !key) return fail(`${cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} is not set; HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE`);
+  for (const file of [cert, key]) if (!io.exists(file.value)) fail(`${file.name}: ${file.value} does not exist`);
+  return { certFile: cert.value, keyFile: key.value };
+}
+
 export interface LoadOptions {
   /** `check` and `serve` need a way to open the vault; `demo` does not. */
   readonly requireVaultKey?: boolean;
@@ -178,6 +196,14 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     logLevel: choice('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
     logFormat: choice('LOG_FORMAT', env['LOG_FORMAT'], ['json', 'pretty'] as const, 'json'),
     reload: choice('RELOAD', env['RELOAD'], ['watch', 'off'] as const, 'watch'),
+    rateLimit: parseRate('RATE_LIMIT', pick(env, 'RATE_LIMIT')?.value ?? '100/minute'),
+    authFailLimit: parseRate('AUTH_FAIL_LIMIT', pick(env, 'AUTH_FAIL_LIMIT')?.value ?? '10/minute'),
+    trustProxy: parseTrustProxy(env['TRUST_PROXY']),
+    allowedIps: Object.freeze(parseCidrs('ALLOWED_IPS', env['ALLOWED_IPS'])),
+    corsOrigins: Object.freeze(parseOrigins(env['CORS_ORIGINS'])),
+    tls: tlsFiles(env, io),
+    auditLogFile: pick(env, 'AUDIT_LOG_FILE')?.value ?? null,
+    metrics: parseBool('METRICS', env['METRICS'], true),
     warnings: Object.freeze(warningsFor(env)),
   });
 }

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'unprocessable'
   | 'not_acceptable'
   | 'not_ready'
+  | 'rate_limited'
   | 'internal';
 
 export interface ProblemExtras {

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // The process: the only place that reads the environment, touches disk, listens and handles signals.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Writable } from 'node:stream';
 import path from 'node:path';
 import { KeyStore } from './access/key-ring';
 import { createApp } from './app';
+import { streamAuditSink } from './audit';
+import { Metrics } from './metrics';
 import { applyServerSettings } from './http/server-settings';
 import { checkText } from './cli/check';
 import { buildDemo } from './cli/demo';
@@ -99,20 +103,50 @@ function serve(env: Env): Promise<void> {
     const holder = new VaultHolder({ snapshot: await loadSnapshot(config), loader: () => loadSnapshot(config) });
     const snapshot = holder.current();
     logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
-    const app = createApp({ logger, holder, keys, version: packageVersion() });
-    const server = createServer(app);
+    const metrics = config.metrics ? new Metrics(holder) : undefined;
+    const app = createApp({
+      logger,
+      holder,
+      keys,
+      version: packageVersion(),
+      access: config,
+      audit: streamAuditSink(config.auditLogFile === null ? process.stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
+      ...(metrics ? { metrics } : {}),
+    });
+    const server = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
     applyServerSettings(server);
     await listen(server, config);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info('listening', { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(config, holder, keys, logger) : [];
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
+    const watchers = config.reload === 'watch' ? watchForChanges(config, holder, keys, logger, metrics) : [];
     handleSignals(server, holder, logger, watchers);
   })();
 }
 
 /** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
-function watchForChanges(config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger): FileWatcher[] {
+/** Opens a file for appending now, so a wrong path stops start-up instead of failing later. */
+function openAppend(variable: string, file: string): Writable {
+  try {
+    return createWriteStream(file, { fd: openSync(file, 'a', 0o600) });
+  } catch (error) {
+    throw new StartupError(`${variable}: cannot open ${file} for appending (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (variable: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new StartupError(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  return { cert: read('TLS_CERT_FILE', tls.certFile), key: read('TLS_KEY_FILE', tls.keyFile) };
+}
+
+function watchForChanges(config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
     watchFiles(vaultFiles, {
@@ -137,8 +171,10 @@ function watchForChanges(config: Config, holder: VaultHolder, keys: KeyStore, lo
           try {
             const ring = loadKeys(config);
             keys.swap(ring);
+            metrics?.keysReloads.inc({ result: 'success' });
             logger.info('keys reloaded', { path: keysFile, keys: ring.size });
           } catch (error) {
+            metrics?.keysReloads.inc({ result: 'failure' });
             logger.warn('keys file reload failed; the previous keys stay in force', { reason: (error as Error).message });
           }
           return Promise.resolve();

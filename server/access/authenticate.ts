@@ -28,8 +28,13 @@ function repeatedKeyHeaders(rawHeaders: readonly string[]): boolean {
   return authorization > 1 || apiKey > 1;
 }
 
-export function authenticate(keys: KeyStore, now: () => Date = () => new Date()): RequestHandler {
-  return function authenticateMiddleware(req, _res, next) {
+/**
+ * Works out who is calling without refusing yet: a missing or wrong key leaves `authError` set, so
+ * the rate limit can count the request by address before requireKey answers 401. Malformed key
+ * headers are refused here at once.
+ */
+export function identify(keys: KeyStore, now: () => Date = () => new Date()): RequestHandler {
+  return function identifyMiddleware(req, _res, next) {
     if (repeatedKeyHeaders(req.rawHeaders)) {
       next(new GatewayError('bad_header', 400, 'send one X-API-Key or one Authorization header, not several'));
       return;
@@ -47,19 +52,18 @@ export function authenticate(keys: KeyStore, now: () => Date = () => new Date())
         authorization !== undefined
           ? 'the Authorization header must be `Bearer <key>`'
           : 'an API key is required: send X-API-Key: <key> or Authorization: Bearer <key>';
-      next(unauthorized(detail));
+      req.authError = unauthorized(detail);
+      next();
       return;
     }
     const match = presented.length <= MAX_KEY ? keys.current().match(presented, now()) : { kind: 'unknown' as const };
-    if (match.kind === 'expired') {
-      next(unauthorized('the API key has expired'));
-      return;
-    }
-    if (match.kind !== 'ok') {
-      next(unauthorized('the API key is not valid'));
-      return;
-    }
-    req.principal = match.principal;
+    if (match.kind === 'ok') req.principal = match.principal;
+    else req.authError = unauthorized(match.kind === 'expired' ? 'the API key has expired' : 'the API key is not valid');
     next();
   };
 }
+
+export const requireKey: RequestHandler = function requireKey(req, _res, next) {
+  if (req.principal) next();
+  else next(req.authError ?? unauthorized('an API key is required: send X-API-Key: <key> or Authorization: Bearer <key>'));
+};

@@ -7,7 +7,8 @@ import { presentCredential, presentVersions, shown } from '../present/credential
 import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential } from '../vault/snapshot';
-import { mayRead, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+import { audited, mayRead, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+import { formatVersion } from '../vault/versions';
 
 export interface CredentialsDeps {
   readonly holder: VaultHolder;
@@ -63,6 +64,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     if ((req.originalUrl.split('?', 1)[0] ?? '').endsWith('/')) throw badRequest('the credential name is empty', 'bad_name');
     const query = parseQuery(LIST_QUERY, req.query);
     const principal = principalOf(req);
+    req.audit = { credential: null, version: null, revealed: query.show_password };
     if (query.show_password) requireReveal(principal, 'passwords');
     const snapshot = snapshotOf(deps.holder);
     const now = deps.now();
@@ -85,27 +87,39 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   function one(req: Request, res: Response, name: string): void {
     const query = parseQuery(ONE_QUERY, req.query);
     const principal = principalOf(req);
+    const audit = audited(req, name, query.version);
     const ref = parseName(name);
     if (query.show_password) requireReveal(principal, 'passwords');
     const credential = resolve(snapshotOf(deps.holder), ref, principal);
+    audit.credential = credential.path;
     const chosen = versionOf(credential, query.version);
+    audit.version = formatVersion(chosen.number);
+    audit.revealed = query.show_password;
     res.json(presentCredential(credential, chosen, { reveal: query.show_password, now: deps.now() }));
   }
 
   function versions(req: Request, res: Response, name: string): void {
+    req.routeTemplate = '/api/v1/credentials/{name}/versions';
     parseQuery({}, req.query);
     const principal = principalOf(req);
+    const audit = audited(req, name);
     const credential = resolve(snapshotOf(deps.holder), parseName(name), principal);
+    audit.credential = credential.path;
     res.json(presentVersions(credential));
   }
 
   function field(req: Request, res: Response, name: string, fieldName: string): void {
+    req.routeTemplate = '/api/v1/credentials/{name}/fields/{field}';
     const query = parseQuery(FIELD_QUERY, req.query);
     const principal = principalOf(req);
+    const audit = audited(req, name, query.version);
     const ref = parseName(name);
     parseFieldName(fieldName);
     const credential = resolve(snapshotOf(deps.holder), ref, principal);
-    const { state } = versionOf(credential, query.version);
+    audit.credential = credential.path;
+    const chosen = versionOf(credential, query.version);
+    audit.version = formatVersion(chosen.number);
+    const { state } = chosen;
     const standard = STANDARD[fieldName];
     let value: FieldValue | undefined;
     if (standard) {
@@ -117,6 +131,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     }
     const secret = value instanceof Secret || standard === 'password';
     if (secret) requireReveal(principal, 'passwords or protected fields');
+    audit.revealed = secret;
     res.type('text/plain; charset=utf-8').send(shown(value, true));
   }
 

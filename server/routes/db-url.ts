@@ -6,7 +6,8 @@ import { buildDbUrl } from '../present/db-url';
 import { shown } from '../present/credential';
 import { isEmptyValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
-import { principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+import { audited, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
+import { formatVersion } from '../vault/versions';
 
 const QUERY = {
   dialect: text,
@@ -24,11 +25,17 @@ export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
     .get(function dbUrl(req, res) {
       const query = parseQuery(QUERY, req.query);
       const principal = principalOf(req);
-      const ref = parseName(segmentsOf(req).join('/'));
+      const name = segmentsOf(req).join('/');
+      const audit = audited(req, name, query.version);
+      const ref = parseName(name);
       const reveal = !query.mask_password;
       if (reveal) requireReveal(principal, 'passwords');
       const credential = resolve(snapshotOf(deps.holder), ref, principal);
-      const { state } = versionOf(credential, query.version);
+      audit.credential = credential.path;
+      const chosen = versionOf(credential, query.version);
+      audit.version = formatVersion(chosen.number);
+      audit.revealed = reveal;
+      const { state } = chosen;
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);
       const built = buildDbUrl(

@@ -6,7 +6,7 @@ import type { VaultHolder } from '../vault/holder';
 import { findByName, type Credential, type CredentialVersion, type Snapshot } from '../vault/snapshot';
 import { formatVersion, pickVersion } from '../vault/versions';
 import type { Principal } from '../access/key-ring';
-import '../http/context';
+import type { AuditInfo } from '../http/context';
 
 export function snapshotOf(holder: VaultHolder): Snapshot {
   const snapshot = holder.current();
@@ -19,6 +19,13 @@ export function segmentsOf(req: Request): string[] {
   const rest: unknown = req.params['rest'];
   if (Array.isArray(rest)) return rest.map(String);
   return typeof rest === 'string' ? [rest] : [];
+}
+
+/** Starts the audit record of a request that names a credential; handlers fill in what they resolve. */
+export function audited(req: Request, name: string, version?: number): AuditInfo {
+  const audit: AuditInfo = { credential: name, version: version === undefined ? null : formatVersion(version), revealed: false };
+  req.audit = audit;
+  return audit;
 }
 
 export function principalOf(req: Request): Principal {

@@ -2,9 +2,10 @@
 import { Router, type RequestHandler } from 'express';
 import { methodNotAllowed } from '../http/problems';
 import { parseQuery } from '../http/params';
+import type { Metrics } from '../metrics';
 import type { VaultHolder } from '../vault/holder';
 
-export function systemRouter(deps: { holder: VaultHolder; version: string }): Router {
+export function systemRouter(deps: { holder: VaultHolder; version: string; metrics?: Metrics | undefined }): Router {
   const router = Router();
   const healthy = JSON.stringify({ status: 'healthy', version: deps.version });
 
@@ -24,5 +25,6 @@ export function systemRouter(deps: { holder: VaultHolder; version: string }): Ro
   router.route('/health').get(health).all(methodNotAllowed('GET'));
   router.route('/api/health').get(health).all(methodNotAllowed('GET'));
   router.route('/ready').get(ready).all(methodNotAllowed('GET'));
+  if (deps.metrics) router.route('/metrics').get(deps.metrics.handler()).all(methodNotAllowed('GET'));
   return router;
 }

@@ -12,6 +12,7 @@ export class VaultHolder {
   #loader: SnapshotLoader | null;
   #inflight: Promise<Snapshot> | null = null;
   #notReadyReason: string;
+  readonly #listeners: ((ok: boolean) => void)[] = [];
 
   constructor(options: { snapshot?: Snapshot | null; loader?: SnapshotLoader | null } = {}) {
     this.#snapshot = options.snapshot ?? null;
@@ -38,6 +39,11 @@ export class VaultHolder {
     if (this.#notReadyReason === 'the vault has not been loaded yet') this.#notReadyReason = '';
   }
 
+  /** Told the outcome of every reload (metrics count them). */
+  onReload(listener: (ok: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
   get canReload(): boolean {
     return this.#loader !== null;
   }
@@ -47,10 +53,17 @@ export class VaultHolder {
     const loader = this.#loader;
     if (!loader) return Promise.reject(new Error('this vault holder has no loader'));
     this.#inflight ??= loader()
-      .then((snapshot) => {
-        this.swap(snapshot);
-        return snapshot;
-      })
+      .then(
+        (snapshot) => {
+          this.swap(snapshot);
+          for (const listener of this.#listeners) listener(true);
+          return snapshot;
+        },
+        (error: unknown) => {
+          for (const listener of this.#listeners) listener(false);
+          throw error;
+        },
+      )
       .finally(() => {
         this.#inflight = null;
       });

@@ -217,9 +217,9 @@ describe('serve', () => {
   });
 
   test('settings this version does not support yet are named in a warning, not ignored silently', async () => {
-    const server = await serve({ cwd: demo.dir, env: { RATE_LIMIT: '5/minute', KDBX_PASWORD: 'typo' } });
+    const server = await serve({ cwd: demo.dir, env: { VAULTS_FILE: '/etc/vaults.yaml', KDBX_PASWORD: 'typo' } });
     await server.stop();
-    expect(server.output()).toMatch(/RATE_LIMIT is set but this version of kdbx-gateway does not support it yet/);
+    expect(server.output()).toMatch(/VAULTS_FILE is set but this version of kdbx-gateway does not support it yet/);
     expect(server.output()).toMatch(/KDBX_PASWORD is not a kdbx-gateway variable; did you mean KDBX_PASSWORD\?/);
   });
 });

@@ -63,7 +63,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'keys.txt'), `tester:${KEY}\nspare:spare-key-0913bd\n`);
   server = await serve({
     cwd: dir,
-    env: { KDBX_PATH: path.join(dir, 'data/vault.kdbx'), KDBX_PASSWORD: PASSWORD, API_KEYS_FILE: path.join(dir, 'keys.txt'), RELOAD: 'watch', LOG_LEVEL: 'info' },
+    env: { KDBX_PATH: path.join(dir, 'data/vault.kdbx'), KDBX_PASSWORD: PASSWORD, API_KEYS_FILE: path.join(dir, 'keys.txt'), RELOAD: 'watch', LOG_LEVEL: 'info', RATE_LIMIT: '1000000/minute' },
   });
 });
 

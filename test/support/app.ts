@@ -1,10 +1,12 @@
-// Builds the app exactly as main.ts does, with a captured logger, for supertest.
+// Builds the app exactly as main.ts does, with a captured logger and audit trail, for supertest.
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import { KeyRing, KeyStore } from '../../server/access/key-ring';
 import { parseKeysFile } from '../../server/access/load-keys';
-import { createApp } from '../../server/app';
+import { createApp, type AccessSettings } from '../../server/app';
+import type { AuditLine } from '../../server/audit';
 import { Redactor, createLogger } from '../../server/logger';
+import { Metrics } from '../../server/metrics';
 import { VaultHolder, type SnapshotLoader } from '../../server/vault/holder';
 import type { Snapshot } from '../../server/vault/snapshot';
 import { recordLogs } from './leaks';
@@ -14,6 +16,8 @@ export interface TestApp {
   holder: VaultHolder;
   keys: KeyStore;
   logs: string[];
+  audit: AuditLine[];
+  metrics: Metrics | undefined;
 }
 
 export function buildApp(options: {
@@ -24,8 +28,11 @@ export function buildApp(options: {
   loader?: SnapshotLoader;
   now?: () => Date;
   redact?: string[];
+  access?: AccessSettings;
+  metrics?: boolean;
 }): TestApp {
   const logs: string[] = [];
+  const audit: AuditLine[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       const text = chunk.toString('utf8');
@@ -39,6 +46,21 @@ export function buildApp(options: {
   const logger = createLogger({ level: 'debug', format: 'json', stream, redactor });
   const holder = new VaultHolder({ snapshot: options.snapshot, loader: options.loader ?? null });
   const keys = new KeyStore(new KeyRing(parseKeysFile(options.keysFile ?? 'keys.txt', options.keysText)));
-  const app = createApp({ logger, holder, keys, version: '0.0.0-test', ...(options.now ? { now: options.now } : {}) });
-  return { app, holder, keys, logs };
+  const metrics = options.metrics ? new Metrics(holder) : undefined;
+  const app = createApp({
+    logger,
+    holder,
+    keys,
+    version: '0.0.0-test',
+    audit: {
+      write(line) {
+        audit.push(line);
+        recordLogs(JSON.stringify(line));
+      },
+    },
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.access ? { access: options.access } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
+  return { app, holder, keys, logs, audit, metrics };
 }

@@ -1,0 +1,62 @@
+// The audit trail: one JSON line per /api/v1 request, naming the key (never the key itself).
+import type { Request, RequestHandler } from 'express';
+import type { Writable } from 'node:stream';
+import './http/context';
+
+export interface AuditLine {
+  time: string;
+  audit: true;
+  request_id: string;
+  key: string | null;
+  client_ip: string | null;
+  method: string;
+  route: string;
+  credential: string | null;
+  version: string | null;
+  revealed: boolean;
+  status: number;
+}
+
+export interface AuditSink {
+  write(line: AuditLine): void;
+}
+
+/** Lines go through a stream (stdout or a file opened for appending): no synchronous write on the request path. */
+export function streamAuditSink(stream: Writable): AuditSink {
+  return {
+    write(line) {
+      stream.write(`${JSON.stringify(line)}\n`);
+    },
+  };
+}
+
+/** The template when a route matched, else the path (an unknown route names no credential). */
+export function routeOf(req: Request): string {
+  if (req.routeTemplate) return req.routeTemplate;
+  // Express types req.route as any; read it as unknown and narrow.
+  const route: unknown = (req as { route?: unknown }).route;
+  const template = typeof route === 'object' && route !== null ? (route as { path?: unknown }).path : undefined;
+  // Wildcards are shown as the contract writes them: `/credentials/*rest` → `/credentials/{name}`.
+  return typeof template === 'string' ? `${req.baseUrl}${template.replace('*rest', '{name}')}` : 'unmatched';
+}
+
+export function auditTrail(sink: AuditSink): RequestHandler {
+  return function auditTrailMiddleware(req, res, next) {
+    res.on('finish', () => {
+      sink.write({
+        time: new Date().toISOString(),
+        audit: true,
+        request_id: req.requestId,
+        key: req.principal?.name ?? null,
+        client_ip: req.ip ?? null,
+        method: req.method,
+        route: routeOf(req),
+        credential: req.audit?.credential ?? null,
+        version: req.audit?.version ?? null,
+        revealed: req.audit?.revealed ?? false,
+        status: res.statusCode,
+      });
+    });
+    next();
+  };
+}

@@ -1,0 +1,75 @@
+// Prometheus metrics on a registry of our own; labels are route templates and statuses, never names or keys.
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { routeOf } from './audit';
+import type { LimiterName } from './http/rate-limits';
+import type { VaultHolder } from './vault/holder';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'method' | 'route' | 'status'>;
+  readonly vaultReloads: Counter<'result'>;
+  readonly keysReloads: Counter<'result'>;
+  readonly authFailures: Counter;
+  readonly rateLimited: Counter<'limiter'>;
+
+  constructor(holder: VaultHolder) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'kdbx_gateway_' });
+    this.requests = new Counter({ name: 'kdbx_gateway_http_requests_total', help: 'HTTP requests by route template and status', labelNames: ['method', 'route', 'status'], registers });
+    this.duration = new Histogram({
+      name: 'kdbx_gateway_http_request_duration_seconds',
+      help: 'HTTP request duration by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.vaultReloads = new Counter({ name: 'kdbx_gateway_vault_reloads_total', help: 'Vault reloads by result', labelNames: ['result'], registers });
+    this.keysReloads = new Counter({ name: 'kdbx_gateway_keys_reloads_total', help: 'Keys file reloads by result', labelNames: ['result'], registers });
+    this.authFailures = new Counter({ name: 'kdbx_gateway_auth_failures_total', help: 'Requests refused for a missing, wrong or expired key', registers });
+    this.rateLimited = new Counter({ name: 'kdbx_gateway_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['limiter'], registers });
+    new Gauge({
+      name: 'kdbx_gateway_vault_entries',
+      help: 'Live entries in the vault in force (outside the Recycle Bin)',
+      registers,
+      collect() {
+        this.set(holder.current()?.info.entries ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kdbx_gateway_vault_loaded_timestamp_seconds',
+      help: 'When the vault in force was loaded (Unix time)',
+      registers,
+      collect() {
+        const snapshot = holder.current();
+        this.set(snapshot ? snapshot.loadedAt.getTime() / 1000 : 0);
+      },
+    });
+    holder.onReload((ok) => this.vaultReloads.inc({ result: ok ? 'success' : 'failure' }));
+  }
+
+  readonly limited = (limiter: LimiterName): void => {
+    this.rateLimited.inc({ limiter });
+  };
+
+  /** Counts every answer by the route template it matched. */
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const end = this.duration.startTimer();
+      res.on('finish', () => {
+        const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+        this.requests.inc(labels);
+        end(labels);
+        if (res.statusCode === 401) this.authFailures.inc();
+      });
+      next();
+    };
+  }
+
+  handler(): RequestHandler {
+    return async (_req, res) => {
+      res.type(this.registry.contentType).send(await this.registry.metrics());
+    };
+  }
+}

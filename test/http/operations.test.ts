@@ -1,0 +1,192 @@
+// Rate limits, client addresses behind proxies, the IP allowlist, CORS, the audit trail and metrics.
+import request from 'supertest';
+import { OPEN_ACCESS, type AccessSettings } from '../../server/app';
+import { parseCidrs, parseOrigins, parseRate, parseTrustProxy } from '../../server/config-parsers';
+import { buildApp, type TestApp } from '../support/app';
+import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
+import { snapshotOf } from '../support/vault';
+import type { Snapshot } from '../../server/vault/snapshot';
+
+const KEY_A = 'ops-key-alpha-41c7e2';
+const KEY_B = 'ops-key-bravo-9d03aa';
+const KEYS = `alpha:${KEY_A}\nbravo:${KEY_B}\n`;
+const VAULT_PASSWORD = 'ops-vault-pass-0b7d';
+mustNotLeak(KEY_A, KEY_B, VAULT_PASSWORD, 'db-pass-Zx81', 'old-pass-Yw72');
+checkLogsForLeaks();
+
+let snapshot: Snapshot;
+beforeAll(async () => {
+  snapshot = await snapshotOf(VAULT_PASSWORD, [
+    { group: 'Databases', title: 'db', username: 'admin', password: 'db-pass-Zx81', history: ['old-pass-Yw72'], url: 'db.internal', fields: { database: 'app' } },
+  ]);
+});
+
+const build = (access: Partial<AccessSettings>, metrics = false): TestApp =>
+  buildApp({ snapshot, keysText: KEYS, access: { ...OPEN_ACCESS, ...access }, metrics });
+const from = (t: TestApp, ip: string, key?: string) => {
+  const req = request(t.app).get('/api/v1/credentials/db').set('X-Forwarded-For', ip);
+  return key ? req.set('X-API-Key', key) : req;
+};
+
+describe('RATE_LIMIT', () => {
+  test('429 problem+json with Retry-After after the limit of one key; other keys go on', async () => {
+    const t = build({ rateLimit: parseRate('RATE_LIMIT', '5/minute'), trustProxy: parseTrustProxy('loopback') });
+    for (let i = 0; i < 5; i += 1) expect((await from(t, '10.0.0.1', KEY_A)).status).toBe(200);
+    const limited = await from(t, '10.0.0.2', KEY_A);
+    expect(limited.status).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.body.detail).toMatch(/too many requests with this API key \(5\/minute\)/);
+    // Counted per key: the same address with another key is not limited.
+    expect((await from(t, '10.0.0.1', KEY_B)).status).toBe(200);
+  });
+
+  test('requests without a valid key are counted per address', async () => {
+    const t = build({ rateLimit: parseRate('RATE_LIMIT', '3/minute'), trustProxy: parseTrustProxy('loopback') });
+    for (let i = 0; i < 3; i += 1) expect((await from(t, '10.0.0.9')).status).toBe(401);
+    expect((await from(t, '10.0.0.9')).status).toBe(429);
+    expect((await from(t, '10.0.0.8')).status).toBe(401);
+    // Probes are never counted.
+    for (let i = 0; i < 10; i += 1) expect((await request(t.app).get('/health').set('X-Forwarded-For', '10.0.0.9')).status).toBe(200);
+  });
+});
+
+describe('AUTH_FAIL_LIMIT', () => {
+  test('after the limit of bad keys from one address even a good key from it is refused; others are not', async () => {
+    const t = build({ authFailLimit: parseRate('AUTH_FAIL_LIMIT', '4/minute'), trustProxy: parseTrustProxy('loopback') });
+    for (let i = 0; i < 4; i += 1) expect((await from(t, '10.1.1.1', `wrong-${i}`)).status).toBe(401);
+    const good = await from(t, '10.1.1.1', KEY_A);
+    expect(good.status).toBe(429);
+    expect(good.headers['retry-after']).toBeDefined();
+    expect(good.body.detail).toMatch(/failed authentications/);
+    expect((await from(t, '10.1.1.2', KEY_A)).status).toBe(200);
+  });
+
+  test('many good requests in flight at once never count as failures', async () => {
+    const t = build({ authFailLimit: parseRate('AUTH_FAIL_LIMIT', '2/minute') });
+    const answers = await Promise.all(Array.from({ length: 40 }, () => request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A)));
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+  });
+
+  test('spoofed X-Forwarded-For does not change the client address when TRUST_PROXY is unset', async () => {
+    const t = build({ authFailLimit: parseRate('AUTH_FAIL_LIMIT', '3/minute') });
+    for (let i = 0; i < 3; i += 1) expect((await from(t, `203.0.113.${i}`, 'wrong')).status).toBe(401);
+    expect((await from(t, '198.51.100.7', KEY_A)).status).toBe(429);
+    expect(new Set(t.audit.map((a) => a.client_ip))).toEqual(new Set([expect.stringMatching(/127\.0\.0\.1$/)]));
+  });
+});
+
+describe('TRUST_PROXY, ALLOWED_IPS and CORS', () => {
+  test('TRUST_PROXY takes hop counts and CIDRs, and refuses true', () => {
+    expect(parseTrustProxy('2')).toBe(2);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8')).toEqual(['loopback', '10.0.0.0/8']);
+    expect(parseTrustProxy(undefined)).toBe(false);
+    expect(() => parseTrustProxy('true')).toThrow(/TRUST_PROXY=true is refused/);
+    expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/TRUST_PROXY/);
+  });
+
+  test('a trusted proxy\'s X-Forwarded-For is the client address in the audit trail', async () => {
+    const t = build({ trustProxy: parseTrustProxy('loopback') });
+    await from(t, '192.0.2.44', KEY_A);
+    expect(t.audit.at(-1)?.client_ip).toBe('192.0.2.44');
+  });
+
+  test('ALLOWED_IPS refuses other addresses with 403 on /api and leaves the probes alone', async () => {
+    const t = build({ allowedIps: parseCidrs('ALLOWED_IPS', '10.0.0.0/8, 192.0.2.7'), trustProxy: parseTrustProxy('loopback') });
+    expect((await from(t, '10.20.30.40', KEY_A)).status).toBe(200);
+    expect((await from(t, '192.0.2.7', KEY_A)).status).toBe(200);
+    const outside = await from(t, '192.0.2.8', KEY_A);
+    expect(outside.status).toBe(403);
+    expect(outside.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect((await request(t.app).get('/health').set('X-Forwarded-For', '192.0.2.8')).status).toBe(200);
+    expect(() => parseCidrs('ALLOWED_IPS', '10.0.0.0/8, nonsense')).toThrow(/ALLOWED_IPS: "nonsense" is not an IP address or a CIDR/);
+  });
+
+  test('CORS: listed origins get the headers and a preflight, others nothing; * is refused', async () => {
+    const t = build({ corsOrigins: parseOrigins('https://app.example.com') });
+    const allowed = await request(t.app).get('/api/v1/credentials/db').set('Origin', 'https://app.example.com').set('X-API-Key', KEY_A);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const other = await request(t.app).get('/api/v1/credentials/db').set('Origin', 'https://evil.example').set('X-API-Key', KEY_A);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await request(t.app)
+      .options('/api/v1/credentials/db')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'X-API-Key');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-headers']).toMatch(/X-API-Key/i);
+    const closed = build({});
+    expect((await request(closed.app).get('/api/v1/credentials/db').set('Origin', 'https://app.example.com').set('X-API-Key', KEY_A)).headers['access-control-allow-origin']).toBeUndefined();
+    expect(() => parseOrigins('*')).toThrow(/\* is refused/);
+    expect(() => parseOrigins('https://app.example.com/path')).toThrow(/not an origin/);
+  });
+});
+
+describe('audit', () => {
+  test('one line per /api/v1 request with the §13.32 fields: reads, lists, denials, failed authentications', async () => {
+    const t = build({});
+    await request(t.app).get('/api/v1/credentials/db?show_password=true&version=1').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-read');
+    await request(t.app).get('/api/v1/credentials').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-list');
+    await request(t.app).get('/api/v1/credentials/nope').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-missing');
+    await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', 'not-a-key').set('X-Request-Id', 'audit-fail');
+    await request(t.app).get('/api/v1/credentials/db/fields/password').set('X-API-Key', KEY_B).set('X-Request-Id', 'audit-field');
+    await request(t.app).get('/health').set('X-Request-Id', 'audit-health');
+    const byId = new Map(t.audit.map((line) => [line.request_id, line]));
+    expect(byId.get('audit-read')).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      audit: true,
+      request_id: 'audit-read',
+      key: 'alpha',
+      client_ip: expect.stringMatching(/127\.0\.0\.1$/),
+      method: 'GET',
+      route: '/api/v1/credentials/{name}',
+      credential: 'Databases/db',
+      version: '0000000001',
+      revealed: true,
+      status: 200,
+    });
+    expect(byId.get('audit-list')).toMatchObject({ route: '/api/v1/credentials', credential: null, revealed: false, status: 200 });
+    expect(byId.get('audit-missing')).toMatchObject({ credential: 'nope', status: 404 });
+    expect(byId.get('audit-fail')).toMatchObject({ key: null, status: 401 });
+    expect(byId.get('audit-field')).toMatchObject({ key: 'bravo', route: '/api/v1/credentials/{name}/fields/{field}', revealed: true, status: 200 });
+    expect(byId.has('audit-health')).toBe(false);
+    expect(JSON.stringify(t.audit)).not.toMatch(/ops-key-|db-pass|old-pass/);
+  });
+});
+
+describe('metrics', () => {
+  test('/metrics: route templates and statuses, vault gauges, auth failures, rate limits; never a name or key', async () => {
+    const t = buildApp({ snapshot, keysText: KEYS, metrics: true, access: { ...OPEN_ACCESS, rateLimit: parseRate('RATE_LIMIT', '2/minute') } });
+    await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A);
+    await request(t.app).get('/api/v1/credentials/db/versions').set('X-API-Key', KEY_A);
+    await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A);
+    await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', 'bad-key-value');
+    const res = await request(t.app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/credentials\/\{name\}",status="200"\} 1/);
+    expect(text).toMatch(/route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 1/);
+    expect(text).toMatch(/kdbx_gateway_rate_limited_total\{limiter="key"\} 1/);
+    expect(text).toMatch(/kdbx_gateway_auth_failures_total 1/);
+    expect(text).toMatch(/kdbx_gateway_vault_entries 1/);
+    expect(text).toMatch(/kdbx_gateway_vault_loaded_timestamp_seconds \d/);
+    expect(text).toMatch(/kdbx_gateway_http_request_duration_seconds_bucket/);
+    expect(text).not.toMatch(/Databases|"db"|alpha|ops-key|bad-key/);
+    expect((await request(build({}).app).get('/metrics')).status).toBe(404);
+  });
+
+  test('reloads are counted by result', async () => {
+    let fail = false;
+    const t = buildApp({ snapshot, keysText: KEYS, metrics: true, loader: () => (fail ? Promise.reject(Object.assign(new Error('bad file'), { code: 'FileCorrupt' })) : Promise.resolve(snapshot)) });
+    expect((await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A)).status).toBe(200);
+    fail = true;
+    const failed = await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A);
+    expect(failed.status).toBe(409);
+    expect(failed.body.detail).toMatch(/FileCorrupt/);
+    const text = (await request(t.app).get('/metrics')).text;
+    expect(text).toMatch(/kdbx_gateway_vault_reloads_total\{result="success"\} 1/);
+    expect(text).toMatch(/kdbx_gateway_vault_reloads_total\{result="failure"\} 1/);
+  });
+});
