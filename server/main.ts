@@ -69,7 +69,11 @@ async function check(env: Env): Promise<void> {
 }
 
 async function demo(env: Env): Promise<void> {
-  const vaultPath = env['KDBX_PATH'] || DEFAULT_VAULT;
+  // The same files serve will read, so `demo` then `serve` agree whatever is set.
+  for (const variable of ['KDBX_PASSWORD', 'KDBX_KEYFILE', 'MATTSTASH_API_KEYS_FILE']) {
+    if (env[variable]) throw new StartupError(`demo: ${variable} is set; demo writes its own password and key files, so unset it first`);
+  }
+  const vaultPath = env['KDBX_PATH'] || env['MATTSTASH_DB_PATH'] || DEFAULT_VAULT;
   const passwordPath = env['KDBX_PASSWORD_FILE'] || DEFAULT_PASSWORD_FILE;
   const keysPath = env['API_KEYS_FILE'] || DEFAULT_KEYS_FILE;
   for (const file of [vaultPath, passwordPath, keysPath]) {
@@ -86,7 +90,7 @@ async function demo(env: Env): Promise<void> {
   }
   process.stdout.write(
     `Created ${vaultPath} (a sample vault), ${passwordPath} (its password) and ${keysPath} (an API key).\n` +
-      `API key: ${files.apiKey}\nStart the gateway with: kdbx-gateway serve\n`,
+      `API key: ${files.apiKey}\nStart the gateway with ./start.sh, npm start, or node dist/server/main.js serve\n`,
   );
 }
 

@@ -1,7 +1,9 @@
 // The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { FIXTURES_DIR, readManifest } from '../support/keepassxc';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
@@ -43,6 +45,7 @@ describe('demo', () => {
     expect(demo.key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const again = run(['demo'], { cwd: demo.dir });
     expectOneLine(again, /already exists/);
+    expectOneLine(run(['demo'], { cwd: scratch(), env: { KDBX_PASSWORD: 'mine' } }), /demo: KDBX_PASSWORD is set/);
   });
 });
 
@@ -221,5 +224,76 @@ describe('serve', () => {
     await server.stop();
     expect(server.output()).toMatch(/VAULTS_FILE is set but this version of kdbx-gateway does not support it yet/);
     expect(server.output()).toMatch(/KDBX_PASWORD is not a kdbx-gateway variable; did you mean KDBX_PASSWORD\?/);
+  });
+});
+
+describe('operations', () => {
+  test('TLS_CERT_FILE and TLS_KEY_FILE serve HTTPS directly', async () => {
+    const dir = scratch();
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const server = await serve({ cwd: demo.dir, env: { TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') } });
+    try {
+      expect(server.output()).toMatch(/"url":"https:\/\/127\.0\.0\.1:\d+"/);
+      const status = await new Promise<number>((resolve, reject) => {
+        httpsGet({ host: '127.0.0.1', port: server.port, path: '/ready', ca: readFileSync(path.join(dir, 'cert.pem')), servername: '127.0.0.1', checkServerIdentity: () => undefined }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+      expect(status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+    expectOneLine(run(['serve'], { cwd: demo.dir, env: { TLS_CERT_FILE: path.join(dir, 'cert.pem') } }), /TLS_KEY_FILE is not set/);
+  });
+
+  test('AUDIT_LOG_FILE receives the audit lines, appended; a bad path stops start-up', async () => {
+    const dir = scratch();
+    const file = path.join(dir, 'audit.log');
+    writeFileSync(file, '{"earlier":"line"}\n');
+    const server = await serve({ cwd: demo.dir, env: { AUDIT_LOG_FILE: file } });
+    try {
+      await fetch(`http://127.0.0.1:${server.port}/api/v1/credentials/db-prod`, { headers: { 'X-API-Key': demo.key, 'X-Request-Id': 'audit-file-1' } });
+    } finally {
+      await server.stop();
+    }
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('{"earlier":"line"}');
+    expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ audit: true, request_id: 'audit-file-1', key: 'demo', credential: 'Databases/Prod/db-prod', status: 200 });
+    expect(server.output()).not.toMatch(/"audit":true/);
+    expectOneLine(run(['serve'], { cwd: demo.dir, env: { AUDIT_LOG_FILE: path.join(dir, 'no/such/dir/audit.log') } }), /AUDIT_LOG_FILE: cannot open .* for appending \(ENOENT\)/);
+  });
+
+  test('SIGTERM lets a request in flight finish, then exits 0', async () => {
+    const server = await serve({ cwd: demo.dir });
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    // The request is under way (headers half sent) when the signal arrives.
+    socket.write(`GET /api/v1/credentials/db-prod HTTP/1.1\r\nHost: x\r\nX-API-Key: ${demo.key}\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = server.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write('Connection: close\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(answer).toContain('"path":"Databases/Prod/db-prod"');
+    expect(await exited).toBe(0);
+    expect(server.output()).toMatch(/shutting down.*SIGTERM/);
+  });
+
+  test.each([
+    ['RATE_LIMIT', 'lots'],
+    ['AUTH_FAIL_LIMIT', '10/fortnight'],
+    ['TRUST_PROXY', 'true'],
+    ['ALLOWED_IPS', '10.0.0.0/40'],
+    ['CORS_ORIGINS', '*'],
+    ['METRICS', 'sometimes'],
+    ['RELOAD', 'always'],
+  ])('%s=%s stops start-up with one line naming it', (variable, value) => {
+    expectOneLine(run(['serve'], { cwd: demo.dir, env: { [variable]: value } }), new RegExp(`^kdbx-gateway: ${variable}`));
   });
 });

@@ -123,6 +123,18 @@ describe('TRUST_PROXY, ALLOWED_IPS and CORS', () => {
   });
 });
 
+describe('shutdown', () => {
+  test('a gateway shutting down answers /ready 503 (with its reason) and /health 200', async () => {
+    const t = build({});
+    t.holder.setNotReady('shutting down');
+    const ready = await request(t.app).get('/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: 'not_ready', reason: 'shutting down' });
+    expect((await request(t.app).get('/health')).status).toBe(200);
+    expect((await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A)).status).toBe(200);
+  });
+});
+
 describe('audit', () => {
   test('one line per /api/v1 request with the §13.32 fields: reads, lists, denials, failed authentications', async () => {
     const t = build({});

@@ -58,9 +58,13 @@ export function serve(options: { cwd: string; env?: Record<string, string> }): P
   child.stderr.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${output}`));
+    }, 20_000);
     const poll = setInterval(() => {
-      const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(output);
+      const match = /"url":"https?:\/\/127\.0\.0\.1:(\d+)"/.exec(output);
       if (match?.[1]) {
         clearInterval(poll);
         clearTimeout(timer);
