@@ -11,6 +11,7 @@ import { requireBuild, run, scratch, serve } from '../support/cli';
 
 const manifest = readManifest();
 for (const vault of manifest.vaults) mustNotLeak(vault.password);
+mustNotLeak('billing-key-secret-77');
 checkLogsForLeaks();
 
 /** A folder after `kdbx-gateway demo`, with its vault password and key. */
@@ -102,6 +103,10 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'keys.txt'), '# ok\ngood:key-one-1234\nsha256:abc-secretish-content\n');
       return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.txt') };
     }, /API_KEYS_FILE: .*line 3/],
+    ['a malformed policy keys file', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    alow: ["billing/**"]\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /API_KEYS_FILE: .*keys\.yaml: keys\[0\] \(billing\): unknown field 'alow'; did you mean 'allow'\?/],
     ['no API key at all', () => {
       const { API_KEY: _dropped, ...rest } = base();
       return rest;

@@ -47,6 +47,11 @@ describe('RATE_LIMIT', () => {
     for (let i = 0; i < 3; i += 1) expect((await from(t, '10.0.0.9')).status).toBe(401);
     expect((await from(t, '10.0.0.9')).status).toBe(429);
     expect((await from(t, '10.0.0.8')).status).toBe(401);
+    // Unknown /api/v1 routes count too.
+    expect((await request(t.app).get('/api/v1/no-such-route').set('X-Forwarded-For', '10.0.0.7')).status).toBe(401);
+    const t2 = build({ rateLimit: parseRate('RATE_LIMIT', '2/minute') });
+    for (let i = 0; i < 2; i += 1) expect((await request(t2.app).get('/api/v1/no-such-route').set('X-API-Key', KEY_A)).status).toBe(404);
+    expect((await request(t2.app).get('/api/v1/no-such-route').set('X-API-Key', KEY_A)).status).toBe(429);
     // Probes are never counted.
     for (let i = 0; i < 10; i += 1) expect((await request(t.app).get('/health').set('X-Forwarded-For', '10.0.0.9')).status).toBe(200);
   });
