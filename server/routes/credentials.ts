@@ -1,6 +1,7 @@
 // GET /api/v1/credentials and everything below it: one credential, its versions, one raw field.
 import { Router, type Request, type Response } from 'express';
-import { GatewayError, badRequest, notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
+import { totpAt, totpSpecOf } from '../present/totp';
 import { methodNotAllowed } from '../http/problems';
 import { bool, integer, parseFieldName, parseName, parseQuery, text, version } from '../http/params';
 import { presentCredential, presentVersions, shown } from '../present/credential';
@@ -38,7 +39,8 @@ type Target =
   | { route: 'credential'; name: string }
   | { route: 'versions'; name: string }
   | { route: 'field'; name: string; field: string }
-  | { route: 'later'; name: string; feature: string };
+  | { route: 'totp'; name: string }
+  | { route: 'attachment'; name: string; file: string };
 
 function target(segments: readonly string[]): Target {
   const n = segments.length;
@@ -46,8 +48,8 @@ function target(segments: readonly string[]): Target {
   const name = (drop: number): string => segments.slice(0, n - drop).join('/');
   if (n >= 2 && last === 'versions') return { route: 'versions', name: name(1) };
   if (n >= 3 && segments[n - 2] === 'fields') return { route: 'field', name: name(2), field: last };
-  if (n >= 2 && last === 'totp') return { route: 'later', name: name(1), feature: 'TOTP codes' };
-  if (n >= 3 && segments[n - 2] === 'attachments') return { route: 'later', name: name(2), feature: 'attachments' };
+  if (n >= 2 && last === 'totp') return { route: 'totp', name: name(1) };
+  if (n >= 3 && segments[n - 2] === 'attachments') return { route: 'attachment', name: name(2), file: last };
   return { route: 'credential', name: name(0) };
 }
 
@@ -135,6 +137,41 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     res.type('text/plain; charset=utf-8').send(shown(value, true));
   }
 
+  /** The code KeePassXC would show now (API.md §10); it is a secret, so it needs the reveal right. */
+  function totp(req: Request, res: Response, name: string): void {
+    req.routeTemplate = '/api/v1/credentials/{name}/totp';
+    parseQuery({}, req.query);
+    const principal = principalOf(req);
+    const audit = audited(req, name);
+    const ref = parseName(name);
+    requireReveal(principal, 'TOTP codes');
+    const credential = resolve(snapshotOf(deps.holder), ref, principal);
+    audit.credential = credential.path;
+    const spec = totpSpecOf(credential.latest.state.fields);
+    if (!spec) throw notFound(`Credential ${credential.path} has no TOTP`);
+    audit.revealed = true;
+    res.json(totpAt(spec, deps.now().getTime()));
+  }
+
+  function attachment(req: Request, res: Response, name: string, file: string): void {
+    req.routeTemplate = '/api/v1/credentials/{name}/attachments/{file}';
+    const query = parseQuery(FIELD_QUERY, req.query);
+    const principal = principalOf(req);
+    const audit = audited(req, name, query.version);
+    const ref = parseName(name);
+    parseFieldName(file);
+    requireReveal(principal, 'attachments');
+    const credential = resolve(snapshotOf(deps.holder), ref, principal);
+    audit.credential = credential.path;
+    const chosen = versionOf(credential, query.version);
+    audit.version = formatVersion(chosen.number);
+    const found = chosen.state.attachments.find((a) => a.name === file);
+    if (!found) throw notFound(`Credential ${credential.path} has no attachment ${JSON.stringify(file)}`);
+    audit.revealed = true;
+    res.attachment(found.name);
+    res.type('application/octet-stream').send(Buffer.from(found.bytes));
+  }
+
   router
     .route('/credentials')
     .get(list)
@@ -149,9 +186,10 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
           return versions(req, res, to.name);
         case 'field':
           return field(req, res, to.name, to.field);
-        case 'later':
-          parseName(to.name);
-          throw new GatewayError('route_not_found', 404, `${to.feature} are not served by this version of the gateway`);
+        case 'totp':
+          return totp(req, res, to.name);
+        case 'attachment':
+          return attachment(req, res, to.name, to.file);
         default:
           return one(req, res, to.name);
       }

@@ -1,8 +1,10 @@
 // Opens .kdbx bytes with kdbxweb and maps them, once, into a frozen Snapshot of plain records.
 import * as kdbxweb from 'kdbxweb';
 import { installArgon2 } from './argon2';
+import { READABLE_CIPHERS, headerCipher } from './kdbx-header';
 import { Secret, type FieldValue } from './secret';
 import { buildSnapshot, type Attachment, type EntryState, type KdfInfo, type Snapshot, type VaultInfo } from './snapshot';
+import { resolveReferences } from './references';
 import { buildCredentials, joinPath, type EntryRecord } from './versions';
 
 export interface VaultCredentials {
@@ -93,32 +95,33 @@ function entryState(entry: kdbxweb.KdbxEntry): EntryState {
 
 interface Walk {
   records: EntryRecord[];
+  /** Every entry in tree order, recycled ones included: the targets field references may name. */
+  all: EntryRecord[];
   groups: number;
   historyItems: number;
   recycled: number;
 }
 
-function countEntries(group: kdbxweb.KdbxGroup): number {
-  return group.entries.length + group.groups.reduce((sum, child) => sum + countEntries(child), 0);
-}
-
-function walk(group: kdbxweb.KdbxGroup, path: string, recycleBin: kdbxweb.KdbxUuid | undefined, acc: Walk): void {
+function walk(group: kdbxweb.KdbxGroup, path: string, recycleBin: kdbxweb.KdbxUuid | undefined, recycled: boolean, acc: Walk): void {
   for (const entry of group.entries) {
-    acc.historyItems += entry.history.length;
-    acc.records.push({
+    const record: EntryRecord = {
       uuid: uuidOf(entry.uuid),
       group: path,
       current: entryState(entry),
       history: entry.history.map(entryState),
-    });
-  }
-  for (const child of group.groups) {
-    if (recycleBin && child.uuid.equals(recycleBin)) {
-      acc.recycled += countEntries(child);
+    };
+    acc.all.push(record);
+    if (recycled) {
+      acc.recycled += 1;
       continue;
     }
-    acc.groups += 1;
-    walk(child, joinPath(path, child.name ?? ''), recycleBin, acc);
+    acc.historyItems += entry.history.length;
+    acc.records.push(record);
+  }
+  for (const child of group.groups) {
+    const inBin = recycled || (recycleBin !== undefined && child.uuid.equals(recycleBin));
+    if (!inBin) acc.groups += 1;
+    walk(child, joinPath(path, child.name ?? ''), recycleBin, inBin, acc);
   }
 }
 
@@ -175,6 +178,13 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
   if (credentials.password === null && credentials.keyFile === null) {
     throw new VaultOpenError('InvalidArg', 'no vault password or key file is configured');
   }
+  const cipher = headerCipher(bytes);
+  if (cipher !== null && !READABLE_CIPHERS.has(cipher)) {
+    throw new VaultOpenError(
+      'Unsupported',
+      `the vault is encrypted with ${cipher === 'Twofish' ? 'the Twofish cipher' : `an unknown cipher (${cipher})`}, which kdbx-gateway cannot decrypt; choose AES-256 or ChaCha20 in KeePassXC (Database Settings → Security → Encryption) and save`,
+    );
+  }
   let db: kdbxweb.Kdbx;
   try {
     const keys = new kdbxweb.Credentials(
@@ -188,9 +198,9 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
   }
   const root = db.groups[0];
   if (!root) throw new VaultOpenError('FileCorrupt', 'the vault has no root group');
-  const acc: Walk = { records: [], groups: 0, historyItems: 0, recycled: 0 };
+  const acc: Walk = { records: [], all: [], groups: 0, historyItems: 0, recycled: 0 };
   const recycleBin = db.meta.recycleBinUuid && !db.meta.recycleBinUuid.empty ? db.meta.recycleBinUuid : undefined;
-  walk(root, '', recycleBin, acc);
+  walk(root, '', recycleBin, false, acc);
   const header = db.header;
   const info: VaultInfo = Object.freeze({
     format: `KDBX ${header.versionMajor}.${header.versionMinor}`,
@@ -202,5 +212,5 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
     historyItems: acc.historyItems,
     recycled: acc.recycled,
   });
-  return buildSnapshot(buildCredentials(acc.records), info, now);
+  return buildSnapshot(buildCredentials(resolveReferences(acc.records, acc.all)), info, now);
 }

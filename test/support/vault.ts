@@ -21,6 +21,9 @@ export interface EntrySpec {
   expires?: Date;
   recycled?: boolean;
   modified?: Date;
+  attachments?: Record<string, Uint8Array>;
+  /** A fixed UUID (32 hex digits), for field references that name it. */
+  uuid?: string;
 }
 
 const secret = (text: string): kdbxweb.ProtectedValue => kdbxweb.ProtectedValue.fromString(text);
@@ -47,6 +50,10 @@ export async function makeVault(password: string, entries: EntrySpec[], keyFile:
   for (const spec of entries) {
     const parent = spec.recycled && recycleBin ? groupAt(db, recycleBin, spec.group) : groupAt(db, root, spec.group);
     const entry = db.createEntry(parent);
+    if (spec.uuid) entry.uuid = new kdbxweb.KdbxUuid(Buffer.from(spec.uuid, 'hex').toString('base64'));
+    for (const [name, bytes] of Object.entries(spec.attachments ?? {})) {
+      entry.binaries.set(name, await db.createBinary(new Uint8Array(bytes).buffer));
+    }
     const base = (): void => {
       entry.fields.set('Title', spec.title);
       entry.fields.set('UserName', spec.username ?? '');
