@@ -24,6 +24,8 @@ export class VaultOpenError extends Error {
 
 const STANDARD_FIELDS = new Set(['Title', 'UserName', 'Password', 'URL', 'Notes']);
 const OTP_FIELDS = ['otp', 'TimeOtp-Secret-Base32', 'TimeOtp-Secret', 'TimeOtp-Secret-Hex', 'TOTP Seed'];
+// A TOTP seed is as secret as a password even where the tool that wrote it did not protect it.
+const ALWAYS_SECRET = new Set([...OTP_FIELDS, 'TimeOtp-Secret-Base64']);
 const TAG_SEPARATORS = /[;,]/;
 
 installArgon2();
@@ -66,7 +68,9 @@ function binaryBytes(binary: kdbxweb.KdbxBinary | kdbxweb.KdbxBinaryWithHash): U
 function entryState(entry: kdbxweb.KdbxEntry): EntryState {
   const fields: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
   for (const [name, value] of entry.fields) {
-    if (!STANDARD_FIELDS.has(name)) fields[name] = fieldValue(value);
+    if (STANDARD_FIELDS.has(name)) continue;
+    const field = fieldValue(value);
+    fields[name] = ALWAYS_SECRET.has(name) && typeof field === 'string' ? new Secret(field) : field;
   }
   const attachments: Attachment[] = [];
   for (const [name, binary] of entry.binaries) {

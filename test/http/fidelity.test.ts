@@ -33,6 +33,7 @@ beforeAll(async () => {
     { group: 'Refs', title: 'dangling', username: '{REF:U@T:no-such-title}', password: '{REF:P@I:00000000000000000000000000000000}' },
     { group: 'Totp', title: 'uri', username: 'u', fields: { otp: { protected: `otpauth://totp/Example:alice?secret=${SEED}&period=30&digits=6` } } },
     { group: 'Totp', title: 'none', username: 'u' },
+    { group: 'Totp', title: 'unprotected-seed', username: 'u', fields: { 'TOTP Seed': SEED, 'TOTP Settings': '30;6' } },
     { group: 'Totp', title: 'broken', username: 'u', fields: { otp: 'otpauth://totp/x?secret=!!!' } },
     { group: 'Files', title: 'with-files', username: 'f', attachments: { 'blob.bin': BLOB, 'ünïcode name.txt': Buffer.from('héllo\n') } },
   ]);
@@ -79,6 +80,12 @@ describe('TOTP', () => {
     expect(res.status).toBe(200);
     const expected = totpAt({ secret: base32Decode(SEED) ?? Buffer.alloc(0), algorithm: 'SHA1', digits: 6, period: 30 }, NOW.getTime());
     expect(res.body).toEqual({ code: expected.code, period: 30, digits: 6, algorithm: 'SHA1', expires_in: 23 });
+  });
+
+  test('a seed stored unprotected is still masked', async () => {
+    const res = await get('/api/v1/credentials/Totp/unprotected-seed');
+    expect(res.body).toMatchObject({ otp: true, fields: { 'TOTP Seed': '*****', 'TOTP Settings': '30;6' } });
+    expect((await get('/api/v1/credentials/Totp/unprotected-seed/totp')).status).toBe(200);
   });
 
   test('no TOTP is 404, unusable settings 422, and the code needs the reveal right', async () => {
