@@ -1,6 +1,7 @@
 // Builds the Express app from plain arguments; no I/O here, so tests build it exactly as main does.
 import cors from 'cors';
 import express, { type Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'winston';
 import { identify, requireKey } from './access/authenticate';
@@ -26,6 +27,8 @@ export interface AccessSettings {
   readonly trustProxy: number | string[] | false;
   readonly allowedIps: readonly Cidr[];
   readonly corsOrigins: readonly string[];
+  /** Shared counters (Redis) for the limits; absent: each process counts alone. */
+  readonly limitStore?: ((prefix: string) => Store) | undefined;
 }
 
 export const OPEN_ACCESS: AccessSettings = { rateLimit: null, authFailLimit: null, trustProxy: false, allowedIps: [], corsOrigins: [] };
@@ -83,9 +86,9 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  if (access.authFailLimit) api.use(authFailLimit(access.authFailLimit, onLimited));
+  if (access.authFailLimit) api.use(authFailLimit(access.authFailLimit, onLimited, access.limitStore?.('auth-fail:')));
   api.use(identify(deps.keys, now));
-  if (access.rateLimit) api.use(requestLimit(access.rateLimit, onLimited));
+  if (access.rateLimit) api.use(requestLimit(access.rateLimit, onLimited, access.limitStore?.('requests:')));
   api.use(requireKey);
   api.use(credentialsRouter({ holder: deps.holder, now }));
   api.use(dbUrlRouter({ holder: deps.holder }));

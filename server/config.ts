@@ -43,6 +43,8 @@ export interface Config {
   /** null: audit lines go to stdout with the other logs. */
   readonly auditLogFile: string | null;
   readonly metrics: boolean;
+  /** Shares rate-limit counters across replicas; may hold a password (it has a _FILE form). */
+  readonly rateLimitRedisUrl: string | null;
   /** Variables that are set but do nothing in this version, or look like typos. */
   readonly warnings: readonly string[];
 }
@@ -56,12 +58,13 @@ export const DEFAULT_KEYS_FILE = 'secrets/api_keys.txt';
 const KNOWN = [
   'KDBX_PATH', 'KDBX_PASSWORD', 'KDBX_PASSWORD_FILE', 'KDBX_KEYFILE', 'API_KEYS_FILE', 'API_KEY', 'API_KEY_FILE',
   'HOST', 'PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'RELOAD', 'RATE_LIMIT', 'AUTH_FAIL_LIMIT', 'CORS_ORIGINS', 'ALLOWED_IPS',
-  'TRUST_PROXY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
+  'TRUST_PROXY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'AUDIT_LOG_FILE', 'METRICS', 'RATE_LIMIT_REDIS_URL',
+  'RATE_LIMIT_REDIS_URL_FILE', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
   'MATTSTASH_API_KEYS_FILE', 'KDBX_GATEWAY_URL', 'KDBX_GATEWAY_KEY', 'KDBX_GATEWAY_KEY_FILE',
 ];
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
-  'RATE_LIMIT_REDIS_URL', 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
+ 'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
 ];
 
 const fail = (message: string): never => {
@@ -136,6 +139,15 @@ function warningsFor(env: Env): string[] {
   return warnings;
 }
 
+function redisUrl(url: string | null): string | null {
+  if (url === null) return null;
+  if (!URL.canParse(url) || !/^rediss?:$/.test(new URL(url).protocol)) {
+    // The value may hold a password: name the variable, not the value.
+    fail('RATE_LIMIT_REDIS_URL must be a redis:// or rediss:// URL, such as redis://redis:6379/0');
+  }
+  return url;
+}
+
 function tlsFiles(env: Env, io: ConfigIo): Config['tls'] {
   const cert = pick(env, 'TLS_CERT_FILE');
   const key = pick(env, 'TLS_KEY_FILE');
@@ -204,6 +216,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     tls: tlsFiles(env, io),
     auditLogFile: pick(env, 'AUDIT_LOG_FILE')?.value ?? null,
     metrics: parseBool('METRICS', env['METRICS'], true),
+    rateLimitRedisUrl: redisUrl(secret(env, io, 'RATE_LIMIT_REDIS_URL')?.value ?? null),
     warnings: Object.freeze(warningsFor(env)),
   });
 }

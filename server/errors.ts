@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'not_acceptable'
   | 'not_ready'
   | 'rate_limited'
+  | 'unavailable'
   | 'internal';
 
 export interface ProblemExtras {

@@ -9,6 +9,7 @@ import { KeyStore } from './access/key-ring';
 import { createApp } from './app';
 import { streamAuditSink } from './audit';
 import { Metrics } from './metrics';
+import { redisLimitStores, type SharedLimitStores } from './rate-limit-store';
 import { applyServerSettings } from './http/server-settings';
 import { checkText } from './cli/check';
 import { buildDemo } from './cli/demo';
@@ -99,6 +100,7 @@ function serve(env: Env): Promise<void> {
   const redactor = new Redactor();
   redactor.add(config.vaultPassword);
   redactor.add(config.apiKey);
+  if (config.rateLimitRedisUrl) redactor.add(decodeURIComponent(new URL(config.rateLimitRedisUrl).password));
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: process.stdout, redactor });
   for (const warning of config.warnings) logger.warn(warning);
 
@@ -108,12 +110,13 @@ function serve(env: Env): Promise<void> {
     const snapshot = holder.current();
     logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
     const metrics = config.metrics ? new Metrics(holder) : undefined;
+    const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
       logger,
       holder,
       keys,
       version: packageVersion(),
-      access: config,
+      access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
       audit: streamAuditSink(config.auditLogFile === null ? process.stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
@@ -125,7 +128,7 @@ function serve(env: Env): Promise<void> {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
     const watchers = config.reload === 'watch' ? watchForChanges(config, holder, keys, logger, metrics) : [];
-    handleSignals(server, holder, logger, watchers);
+    handleSignals(server, holder, logger, watchers, shared);
   })();
 }
 
@@ -199,7 +202,7 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
-function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[]): void {
+function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[], shared: SharedLimitStores | null): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -208,6 +211,7 @@ function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watc
     for (const watcher of watchers) watcher.close();
     logger.info('shutting down', { signal });
     server.close(() => {
+      void shared?.close();
       logger.info('stopped');
       logger.on('finish', () => process.exit(0));
       logger.end();

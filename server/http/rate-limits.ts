@@ -45,6 +45,12 @@ export function requestLimit(rate: Rate, onLimited: OnLimited, store?: Store): R
  * skipSuccessfulRequests would count requests in flight too, and refuse busy honest clients.
  */
 export function authFailLimit(rate: Rate, onLimited: OnLimited, store: Store = new MemoryStore()): RequestHandler {
+  const counted = (key: string): void => {
+    // A store that fails to count (Redis away) shows up on the next request's get(), as a 503.
+    void Promise.resolve()
+      .then(() => store.increment(key))
+      .catch(() => undefined);
+  };
   void store.init?.({ windowMs: rate.windowMs } as Parameters<NonNullable<Store['init']>>[0]);
   return async function authFailLimitMiddleware(req, res, next) {
     const key = `fail:${clientKey(req)}`;
@@ -60,7 +66,7 @@ export function authFailLimit(rate: Rate, onLimited: OnLimited, store: Store = n
       return;
     }
     res.on('finish', () => {
-      if (res.statusCode === 401) void Promise.resolve(store.increment(key)).catch(() => undefined);
+      if (res.statusCode === 401) counted(key);
     });
     next();
   };
