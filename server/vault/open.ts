@@ -1,5 +1,6 @@
 // Opens .kdbx bytes with kdbxweb and maps them, once, into a frozen Snapshot of plain records.
 import * as kdbxweb from 'kdbxweb';
+import { installAesKdf } from './aes-kdf';
 import { installArgon2 } from './argon2';
 import { READABLE_CIPHERS, headerCipher } from './kdbx-header';
 import { Secret, type FieldValue } from './secret';
@@ -29,6 +30,7 @@ const ALWAYS_SECRET = new Set([...OTP_FIELDS, 'TimeOtp-Secret-Base64']);
 const TAG_SEPARATORS = /[;,]/;
 
 installArgon2();
+installAesKdf();
 // kdbxweb also splits tags on ':', which would cut a tag such as `env:prod` in two; KeePass and the
 // contract split on ';' and ',' only. Its XML reader looks the function up on this module at call time.
 Object.assign(kdbxweb.XmlUtils, {
