@@ -27,6 +27,7 @@ const STANDARD_FIELDS = new Set(['Title', 'UserName', 'Password', 'URL', 'Notes'
 const OTP_FIELDS = ['otp', 'TimeOtp-Secret-Base32', 'TimeOtp-Secret', 'TimeOtp-Secret-Hex', 'TOTP Seed'];
 // A TOTP seed is as secret as a password even where the tool that wrote it did not protect it.
 const ALWAYS_SECRET = new Set([...OTP_FIELDS, 'TimeOtp-Secret-Base64']);
+export const isAlwaysSecretField = (name: string): boolean => ALWAYS_SECRET.has(name);
 const TAG_SEPARATORS = /[;,]/;
 
 installArgon2();

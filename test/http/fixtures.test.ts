@@ -2,10 +2,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { openVault } from '../../server/vault/open';
+import { createHash } from 'node:crypto';
+import { VaultOpenError, isAlwaysSecretField, openVault } from '../../server/vault/open';
+import { base32Decode, totpAt } from '../../server/present/totp';
 import { parseMattstashTitle } from '../../server/vault/versions';
 import { buildApp, type TestApp } from '../support/app';
-import { FIXTURES_DIR, keepassxcAvailable, keepassxcShow, readManifest, type ManifestEntry, type ManifestVault } from '../support/keepassxc';
+import {
+  FIXTURES_DIR,
+  keepassxcAttachmentExport,
+  keepassxcAvailable,
+  keepassxcShow,
+  keepassxcTotp,
+  readManifest,
+  type ManifestEntry,
+  type ManifestVault,
+} from '../support/keepassxc';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 
 const KEY = 'fixture-api-key-0d8e57a1c2';
@@ -47,7 +58,25 @@ async function appFor(vault: ManifestVault): Promise<TestApp> {
   return buildApp({ snapshot, keysText: `fixtures:${KEY}\n` });
 }
 
-describe.each(manifest.vaults.map((v) => [v.file, v] as const))('%s', (_file, vault) => {
+/**
+ * KeePassXC shows a reference that finds nothing as an empty string; the contract keeps it literal
+ * (API.md §10), so a broken reference stays visible. Everything else must equal what KeePassXC shows.
+ */
+function expected(entry: ManifestEntry, field: 'username' | 'password' | 'url' | 'notes'): string {
+  const raw = entry.raw?.[field] ?? '';
+  return entry[field] === '' && /\{REF:/i.test(raw) ? raw : entry[field];
+}
+
+const unsupported = manifest.vaults.filter((v) => v.expect_error !== null);
+test.each(unsupported.map((v) => [v.file, v] as const))('%s fails to open with one line naming its cipher', async (_file, vault) => {
+  const error = await openVault(readFileSync(path.join(FIXTURES_DIR, vault.file)), { password: vault.password, keyFile: null }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(VaultOpenError);
+  expect((error as Error).message).toContain(vault.expect_error ?? '');
+  expect((error as Error).message).not.toMatch(/\n/);
+});
+
+const readable = manifest.vaults.filter((v) => v.expect_error === null);
+describe.each(readable.map((v) => [v.file, v] as const))('%s', (_file, vault) => {
   let t: TestApp;
   const get = (url: string) => request(t.app).get(url).set('X-API-Key', KEY);
   const liveEntries = vault.entries.filter((e) => !e.recycled);
@@ -68,18 +97,18 @@ describe.each(manifest.vaults.map((v) => [v.file, v] as const))('%s', (_file, va
       name: entry.title,
       path: entry.path,
       uuid: entry.uuid,
-      username: orNull(entry.username),
-      password: orNull(entry.password),
-      url: orNull(entry.url),
-      notes: orNull(entry.notes),
+      username: orNull(expected(entry, 'username')),
+      password: orNull(expected(entry, 'password')),
+      url: orNull(expected(entry, 'url')),
+      notes: orNull(expected(entry, 'notes')),
     });
     expect(sorted(body.tags)).toEqual(sorted(entry.tags));
     expect(body.fields).toEqual(Object.fromEntries(Object.entries(entry.fields).map(([k, f]) => [k, f.value])));
 
     const masked = (await get(`/api/v1/credentials/${encodeURIComponent(entryPath)}`)).body as CredentialBody;
-    expect(masked.password).toBe(entry.password === '' ? null : '*****');
+    expect(masked.password).toBe(expected(entry, 'password') === '' ? null : '*****');
     for (const [name, field] of Object.entries(entry.fields)) {
-      expect(masked.fields[name]).toBe(field.protected && field.value !== '' ? '*****' : field.value);
+      expect(masked.fields[name]).toBe((field.protected || isAlwaysSecretField(name)) && field.value !== '' ? '*****' : field.value);
     }
 
     const byTitle = await get(`/api/v1/credentials/${encodeURIComponent(entry.title)}`);
@@ -96,12 +125,12 @@ describe.each(manifest.vaults.map((v) => [v.file, v] as const))('%s', (_file, va
     const url = `/api/v1/credentials/${encodeURIComponent(entryPath)}`;
     const versions = (await get(`${url}/versions`)).body as { versions: string[]; latest: string };
     expect(versions.versions).toHaveLength(entry.history_passwords.length + 1);
-    const expected = [...entry.history_passwords, entry.password].map(orNull);
+    const passwords = [...entry.history_passwords, expected(entry, 'password')].map(orNull);
     const got: (string | null)[] = [];
     for (const version of versions.versions) {
       got.push(((await get(`${url}?show_password=true&version=${version}`)).body as CredentialBody).password);
     }
-    expect(got).toEqual(expected);
+    expect(got).toEqual(passwords);
     expect(versions.latest).toBe(versions.versions[versions.versions.length - 1]);
   });
 
@@ -112,12 +141,14 @@ describe.each(manifest.vaults.map((v) => [v.file, v] as const))('%s', (_file, va
       const shown = keepassxcShow({ file, password: vault.password, keyfile, entryPath: entry.path });
       const body = (await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}?show_password=true`)).body as CredentialBody;
       const context = `entry ${entry.path}`;
+      const dangling = (field: 'username' | 'password' | 'url' | 'notes', value: string): string =>
+        value === '' && /\{REF:/i.test(entry.raw?.[field] ?? '') ? (entry.raw?.[field] ?? '') : value;
       expect({ context, username: body.username ?? '', password: body.password ?? '', url: body.url ?? '', notes: body.notes ?? '' }).toEqual({
         context,
-        username: shown.username,
-        password: shown.password,
-        url: shown.url,
-        notes: shown.notes,
+        username: dangling('username', shown.username),
+        password: dangling('password', shown.password),
+        url: dangling('url', shown.url),
+        notes: dangling('notes', shown.notes),
       });
       expect({ context, uuid: body.uuid, tags: sorted(body.tags), fields: body.fields }).toEqual({
         context,
@@ -139,6 +170,71 @@ describe.each(manifest.vaults.map((v) => [v.file, v] as const))('%s', (_file, va
     const servedOnce = new Set([...plain.map((e) => e.path), ...versioned]);
     expect(sorted(listed)).toEqual(sorted([...servedOnce]));
     expect(list.count).toBe(servedOnce.size);
+  });
+
+  const withOtp = plain.filter((e) => e.otp);
+  if (withOtp.length > 0)
+  test('TOTP: the flag, RFC 6238 from the stored secret, and keepassxc-cli show --totp in the same window', async () => {
+    const file = path.join(FIXTURES_DIR, vault.file);
+    for (const entry of plain) {
+      const body = (await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}`)).body as { otp: boolean };
+      expect({ path: entry.path, otp: body.otp }).toEqual({ path: entry.path, otp: entry.otp !== null });
+    }
+    for (const entry of withOtp) {
+      const otp = entry.otp;
+      if (!otp) continue;
+      // Codes change at period boundaries: retry once if the window turned between the two reads.
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const before = Date.now();
+        const res = await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}/totp`);
+        const fromKeepassxc = live && entry.keepassxc_totp ? keepassxcTotp({ file, password: vault.password, keyfile: null, entryPath: entry.path }) : null;
+        const after = Date.now();
+        if (Math.floor(before / 1000 / otp.period) !== Math.floor(after / 1000 / otp.period)) continue;
+        expect(res.status).toBe(200);
+        const secret = base32Decode(otp.secret_base32) ?? Buffer.alloc(0);
+        const own = totpAt({ secret, algorithm: otp.algorithm, digits: otp.digits, period: otp.period }, before);
+        expect({ path: entry.path, ...(res.body as object), expires_in: 0 }).toEqual({ path: entry.path, ...own, expires_in: 0 });
+        if (fromKeepassxc !== null) expect({ path: entry.path, code: (res.body as { code: string }).code }).toEqual({ path: entry.path, code: fromKeepassxc });
+        break;
+      }
+    }
+  });
+
+  const withFiles = plain.filter((e) => e.attachments.length > 0);
+  if (withFiles.length > 0)
+  test('attachments come back byte for byte (sha256 of the imported file, and of keepassxc-cli\'s export)', async () => {
+    const file = path.join(FIXTURES_DIR, vault.file);
+    for (const entry of withFiles) {
+      const listed = ((await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}`)).body as { attachments: { name: string; size: number }[] }).attachments;
+      expect(listed).toEqual(entry.attachments.map((a) => ({ name: a.name, size: a.size })));
+      for (const attachment of entry.attachments) {
+        const res = await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}/attachments/${encodeURIComponent(attachment.name)}`)
+          .buffer(true)
+          .parse((r, done) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (c: Buffer) => chunks.push(c));
+            r.on('end', () => done(null, Buffer.concat(chunks)));
+          });
+        const sha = createHash('sha256').update(res.body as Buffer).digest('hex');
+        expect({ name: attachment.name, sha }).toEqual({ name: attachment.name, sha: attachment.sha256 });
+        if (live) {
+          const exported = keepassxcAttachmentExport({ file, password: vault.password, keyfile: null, entryPath: entry.path, name: attachment.name });
+          expect(createHash('sha256').update(exported).digest('hex')).toBe(sha);
+        }
+      }
+    }
+  });
+
+  const withExpiry = plain.filter((e) => e.expires !== null);
+  if (withExpiry.length > 0)
+  test('expiry as KeePass stores it, and include_expired=false leaves expired ones out', async () => {
+    for (const entry of withExpiry) {
+      const body = (await get(`/api/v1/credentials/${encodeURIComponent(entry.path)}`)).body as { expires: string; expired: boolean };
+      expect(body.expires).toBe(entry.expires);
+      expect(body.expired).toBe(Date.parse(entry.expires ?? '') <= Date.now());
+    }
+    const kept = ((await get('/api/v1/credentials?include_expired=false&limit=10000')).body as { credentials: { path: string }[] }).credentials.map((c) => c.path);
+    for (const entry of withExpiry) expect(kept.includes(entry.path)).toBe(Date.parse(entry.expires ?? '') > Date.now());
   });
 
   const groups = [...versioned];

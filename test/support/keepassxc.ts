@@ -2,6 +2,7 @@
 // and test/fixtures/manifest.json (written by test/fixtures/make.sh).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface ManifestField {
@@ -27,10 +28,65 @@ export interface ManifestEntry {
   history_passwords: string[];
   /** True for entries in (or below) the Recycle Bin group. */
   recycled: boolean;
+  /** The entry's own attachments (not its history items'), sorted by name. */
+  attachments: ManifestAttachment[];
+  /** The entry's TOTP settings, whichever style it is stored in; null without one. */
+  otp: ManifestOtp | null;
+  /**
+   * Whether `keepassxc-cli show --totp` prints this entry's RFC 6238 code (2.7.4 reads the
+   * `otp` URI and the legacy style, not KeePass's TimeOtp-* fields). null when the entry
+   * has no TOTP or was not asked (recycled entries, vaults not made by kdbxweb).
+   */
+  keepassxc_totp: boolean | null;
+  /** Expiry time ("2020-01-01T00:00:00Z") when KeePass's "expires" flag is set, else null. */
+  expires: string | null;
+  /**
+   * For entries whose standard fields hold {REF:…} references: the values as stored.
+   * username/password/url/notes above are then what `keepassxc-cli show -s` resolves them to.
+   * null otherwise.
+   */
+  raw: ManifestRawValues | null;
 }
 
-export type VaultMaker = 'keepassxc-cli' | 'pykeepass' | 'pykeepass+keepassxc-cli';
+export interface ManifestAttachment {
+  name: string;
+  size: number;
+  /** Lowercase hex SHA-256 of the bytes. */
+  sha256: string;
+}
+
+export type OtpStyle = 'uri' | 'keepass' | 'legacy';
+export type OtpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
+
+export interface ManifestOtp {
+  /** uri: KeePassXC's `otp` field; keepass: KeePass 2.47+ TimeOtp-*; legacy: `TOTP Seed` + `TOTP Settings`. */
+  style: OtpStyle;
+  algorithm: OtpAlgorithm;
+  digits: number;
+  period: number;
+  /** The secret's bytes as RFC 4648 base32, upper case, without "=" padding. */
+  secret_base32: string;
+}
+
+export interface ManifestRawValues {
+  username: string;
+  password: string;
+  url: string;
+  notes: string;
+}
+
+export type VaultMaker =
+  | 'keepassxc-cli'
+  | 'pykeepass'
+  | 'pykeepass+keepassxc-cli'
+  | 'kdbxweb'
+  | 'kdbxweb+keepassxc-cli'
+  | 'kdbxweb+patch';
 export type VaultKdf = 'AES-KDF' | 'Argon2d' | 'Argon2id';
+export type VaultCipher = 'AES-256' | 'ChaCha20' | 'Twofish';
+export type VaultCompression = 'gzip' | 'none';
+/** How the key file is read: KeePass XML 1.0 / 2.0, 32 raw bytes, 64 hex characters, or any other file (hashed). */
+export type KeyfileKind = 'xml-1.0' | 'xml-2.0' | 'binary-32' | 'hex-64' | 'other';
 
 export interface ManifestVault {
   /** File name relative to test/fixtures. */
@@ -43,7 +99,14 @@ export interface ManifestVault {
   password: string | null;
   /** Key file name relative to test/fixtures, or null. */
   keyfile: string | null;
+  /** Empty for vaults with expect_error. */
   entries: ManifestEntry[];
+  cipher: VaultCipher;
+  compression: VaultCompression;
+  /** null when the vault has no key file. */
+  keyfile_kind: KeyfileKind | null;
+  /** Vaults that must fail to open (neither keepassxc-cli nor pykeepass can), naming the cause. */
+  expect_error: 'Twofish' | null;
 }
 
 export interface Manifest {
@@ -189,6 +252,58 @@ export function keepassxcShow(opts: KeepassxcShowOptions): KeepassxcEntry {
     );
   }
   return parseKeepassxcShow(res.stdout);
+}
+
+function authArgs(opts: Pick<KeepassxcShowOptions, 'password' | 'keyfile'>): string[] {
+  const args: string[] = [];
+  if (opts.keyfile !== null) args.push('-k', opts.keyfile);
+  if (opts.password === null) args.push('--no-password');
+  return args;
+}
+
+function stdinFor(opts: Pick<KeepassxcShowOptions, 'password'>): string {
+  return opts.password === null ? '' : `${opts.password}\n`;
+}
+
+/**
+ * Runs `keepassxc-cli show --totp` (2.7.4: `-t`/`--totp`) and returns the current code.
+ * Throws when keepassxc-cli sees no TOTP on the entry ("… has no TOTP set up."), which is
+ * what 2.7.4 says for KeePass's TimeOtp-* fields; see ManifestEntry.keepassxc_totp.
+ */
+export function keepassxcTotp(opts: KeepassxcShowOptions): string {
+  const args = ['show', '-q', '--totp', ...authArgs(opts), opts.file, opts.entryPath];
+  const res = spawnSync(CLI, args, { input: stdinFor(opts), encoding: 'utf8', env: CLI_ENV, timeout: 30_000 });
+  if (res.error) throw res.error;
+  const code = res.stdout.trim();
+  if (res.status !== 0 || !/^[0-9]{4,10}$/.test(code)) {
+    throw new Error(
+      `keepassxc-cli show --totp ${path.basename(opts.file)} ${JSON.stringify(opts.entryPath)} exited ${String(res.status)}: ${res.stderr.trim()}`,
+    );
+  }
+  return code;
+}
+
+/**
+ * The bytes of one attachment, via `keepassxc-cli attachment-export` into a temporary
+ * file. (2.7.4 has `--stdout`, but it writes through a text stream: binary attachments
+ * come out re-encoded, e.g. 1536 random bytes as 2830.)
+ */
+export function keepassxcAttachmentExport(opts: KeepassxcShowOptions & { name: string }): Buffer {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kxc-attachment-'));
+  try {
+    const out = path.join(dir, 'attachment');
+    const args = ['attachment-export', '-q', ...authArgs(opts), opts.file, opts.entryPath, opts.name, out];
+    const res = spawnSync(CLI, args, { input: stdinFor(opts), encoding: 'utf8', env: CLI_ENV, timeout: 30_000 });
+    if (res.error) throw res.error;
+    if (res.status !== 0) {
+      throw new Error(
+        `keepassxc-cli attachment-export ${path.basename(opts.file)} ${JSON.stringify(opts.entryPath)} ${JSON.stringify(opts.name)} exited ${String(res.status)}: ${res.stderr.trim()}`,
+      );
+    }
+    return fs.readFileSync(out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Reads test/fixtures/manifest.json. */
