@@ -17,6 +17,7 @@ import type { Metrics } from './metrics';
 import { adminRouter } from './routes/admin';
 import { credentialsRouter } from './routes/credentials';
 import { dbUrlRouter } from './routes/db-url';
+import { docsRouter } from './routes/docs';
 import { systemRouter } from './routes/system';
 import type { VaultHolder } from './vault/holder';
 
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseBody);
 
   app.use(systemRouter({ holder: deps.holder, version: deps.version, metrics: deps.metrics }));
+  app.use(docsRouter({ version: deps.version, metrics: deps.metrics !== undefined }));
 
   const api = express.Router();
   if (deps.audit) api.use(auditTrail(deps.audit));
