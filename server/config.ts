@@ -131,7 +131,9 @@ function warningsFor(env: Env): string[] {
   for (const name of Object.keys(env)) {
     if (NOT_YET.includes(name) || NOT_YET.some((n) => name === `${n}_FILE`)) {
       warnings.push(`${name} is set but this version of kdbx-gateway does not support it yet; it has no effect`);
-    } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !KNOWN.includes(name)) {
+    } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !name.startsWith('KDBX_GATEWAY_') && !KNOWN.includes(name)) {
+      // KDBX_GATEWAY_* belongs to the client commands and to Kubernetes' service links for a Service
+      // named kdbx-gateway (KDBX_GATEWAY_SERVICE_HOST, …): neither is a typo.
       const hint = closest(name, KNOWN);
       warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
     }
