@@ -3,13 +3,12 @@ import { Router, type Request, type Response } from 'express';
 import { badRequest, notFound } from '../errors';
 import { totpAt, totpSpecOf } from '../present/totp';
 import { methodNotAllowed } from '../http/problems';
-import { bool, integer, parseFieldName, parseName, parseQuery, text, version } from '../http/params';
+import { bool, integer, parseFieldName, parseQuery, text, version } from '../http/params';
 import { presentCredential, presentVersions, shown } from '../present/credential';
 import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential } from '../vault/snapshot';
-import { audited, mayRead, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
-import { formatVersion } from '../vault/versions';
+import { locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
 
 export interface CredentialsDeps {
   readonly holder: VaultHolder;
@@ -88,39 +87,21 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
 
   function one(req: Request, res: Response, name: string): void {
     const query = parseQuery(ONE_QUERY, req.query);
-    const principal = principalOf(req);
-    const audit = audited(req, name, query.version);
-    const ref = parseName(name);
-    if (query.show_password) requireReveal(principal, 'passwords');
-    const credential = resolve(snapshotOf(deps.holder), ref, principal);
-    audit.credential = credential.path;
-    const chosen = versionOf(credential, query.version);
-    audit.version = formatVersion(chosen.number);
-    audit.revealed = query.show_password;
+    const { credential, chosen } = locate(req, deps.holder, name, { version: query.version, reveal: query.show_password ? 'passwords' : null });
     res.json(presentCredential(credential, chosen, { reveal: query.show_password, now: deps.now() }));
   }
 
   function versions(req: Request, res: Response, name: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/versions';
     parseQuery({}, req.query);
-    const principal = principalOf(req);
-    const audit = audited(req, name);
-    const credential = resolve(snapshotOf(deps.holder), parseName(name), principal);
-    audit.credential = credential.path;
-    res.json(presentVersions(credential));
+    res.json(presentVersions(locate(req, deps.holder, name).credential));
   }
 
   function field(req: Request, res: Response, name: string, fieldName: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/fields/{field}';
     const query = parseQuery(FIELD_QUERY, req.query);
-    const principal = principalOf(req);
-    const audit = audited(req, name, query.version);
-    const ref = parseName(name);
     parseFieldName(fieldName);
-    const credential = resolve(snapshotOf(deps.holder), ref, principal);
-    audit.credential = credential.path;
-    const chosen = versionOf(credential, query.version);
-    audit.version = formatVersion(chosen.number);
+    const { principal, credential, chosen, audit } = locate(req, deps.holder, name, { version: query.version });
     const { state } = chosen;
     const standard = STANDARD[fieldName];
     let value: FieldValue | undefined;
@@ -141,33 +122,19 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   function totp(req: Request, res: Response, name: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/totp';
     parseQuery({}, req.query);
-    const principal = principalOf(req);
-    const audit = audited(req, name);
-    const ref = parseName(name);
-    requireReveal(principal, 'TOTP codes');
-    const credential = resolve(snapshotOf(deps.holder), ref, principal);
-    audit.credential = credential.path;
+    const { credential } = locate(req, deps.holder, name, { reveal: 'TOTP codes' });
     const spec = totpSpecOf(credential.latest.state.fields);
     if (!spec) throw notFound(`Credential ${credential.path} has no TOTP`);
-    audit.revealed = true;
     res.json(totpAt(spec, deps.now().getTime()));
   }
 
   function attachment(req: Request, res: Response, name: string, file: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/attachments/{file}';
     const query = parseQuery(FIELD_QUERY, req.query);
-    const principal = principalOf(req);
-    const audit = audited(req, name, query.version);
-    const ref = parseName(name);
     parseFieldName(file);
-    requireReveal(principal, 'attachments');
-    const credential = resolve(snapshotOf(deps.holder), ref, principal);
-    audit.credential = credential.path;
-    const chosen = versionOf(credential, query.version);
-    audit.version = formatVersion(chosen.number);
+    const { credential, chosen } = locate(req, deps.holder, name, { version: query.version, reveal: 'attachments' });
     const found = chosen.state.attachments.find((a) => a.name === file);
     if (!found) throw notFound(`Credential ${credential.path} has no attachment ${JSON.stringify(file)}`);
-    audit.revealed = true;
     res.attachment(found.name);
     res.type('application/octet-stream').send(Buffer.from(found.bytes));
   }

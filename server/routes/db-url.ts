@@ -1,13 +1,12 @@
 // GET /api/v1/db-url/{name}: a ready database URL built from a credential (API.md §5).
 import { Router } from 'express';
 import { methodNotAllowed } from '../http/problems';
-import { bool, oneOf, parseName, parseQuery, text, version } from '../http/params';
+import { bool, oneOf, parseQuery, text, version } from '../http/params';
 import { buildDbUrl } from '../present/db-url';
 import { shown } from '../present/credential';
 import { isEmptyValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
-import { audited, principalOf, requireReveal, resolve, segmentsOf, snapshotOf, versionOf } from './lookup';
-import { formatVersion } from '../vault/versions';
+import { locate, segmentsOf } from './lookup';
 
 const QUERY = {
   dialect: text,
@@ -24,18 +23,8 @@ export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
     .route('/db-url/*rest')
     .get(function dbUrl(req, res) {
       const query = parseQuery(QUERY, req.query);
-      const principal = principalOf(req);
-      const name = segmentsOf(req).join('/');
-      const audit = audited(req, name, query.version);
-      const ref = parseName(name);
       const reveal = !query.mask_password;
-      if (reveal) requireReveal(principal, 'passwords');
-      const credential = resolve(snapshotOf(deps.holder), ref, principal);
-      audit.credential = credential.path;
-      const chosen = versionOf(credential, query.version);
-      audit.version = formatVersion(chosen.number);
-      audit.revealed = reveal;
-      const { state } = chosen;
+      const { state } = locate(req, deps.holder, segmentsOf(req).join('/'), { version: query.version, reveal: reveal ? 'passwords' : null }).chosen;
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);
       const built = buildDbUrl(

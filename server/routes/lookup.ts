@@ -1,7 +1,7 @@
 // The steps every credential route shares: the snapshot in force, a name resolved to one credential.
 import type { Request } from 'express';
 import { GatewayError, forbidden, notFound } from '../errors';
-import type { NameRef } from '../http/params';
+import { parseName, type NameRef } from '../http/params';
 import type { VaultHolder } from '../vault/holder';
 import { findByName, type Credential, type CredentialVersion, type Snapshot } from '../vault/snapshot';
 import { formatVersion, pickVersion } from '../vault/versions';
@@ -85,4 +85,34 @@ export function versionOf(credential: Credential, number: number | undefined): C
     throw notFound(`Credential ${credential.path} has no version ${formatVersion(number ?? 0)}`);
   }
   return version;
+}
+
+export interface Located {
+  readonly principal: Principal;
+  readonly credential: Credential;
+  readonly chosen: CredentialVersion;
+  readonly audit: AuditInfo;
+}
+
+/**
+ * The steps every route that names a credential takes, in the order that keeps answers honest:
+ * the name's form is checked, the reveal right (when the request needs it) before the lookup, so a
+ * key without it gets 403 whether or not the name exists, then the policy, then the version.
+ */
+export function locate(
+  req: Request,
+  holder: VaultHolder,
+  name: string,
+  options: { version?: number | undefined; reveal?: string | null } = {},
+): Located {
+  const principal = principalOf(req);
+  const audit = audited(req, name, options.version);
+  const ref = parseName(name);
+  if (options.reveal) requireReveal(principal, options.reveal);
+  const credential = resolve(snapshotOf(holder), ref, principal);
+  audit.credential = credential.path;
+  const chosen = versionOf(credential, options.version);
+  audit.version = formatVersion(chosen.number);
+  audit.revealed = Boolean(options.reveal);
+  return { principal, credential, chosen, audit };
 }
