@@ -79,6 +79,20 @@ export const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: 
 
 type Shape = Record<string, z.ZodType<unknown, string | undefined>>;
 
+/** For routes that take no query parameters. */
+export const NO_PARAMETERS: Shape = Object.freeze({});
+
+// Each route's shape is a module constant: its object schema is built once, not per request.
+const schemas = new WeakMap<Shape, z.ZodType>();
+function objectSchema(shape: Shape): z.ZodType {
+  let schema = schemas.get(shape);
+  if (!schema) {
+    schema = z.object(shape);
+    schemas.set(shape, schema);
+  }
+  return schema;
+}
+
 /**
  * Parses a query against a route's parameters: unknown names, repeated names and bad values are all
  * 400s that name the parameter (never echoing an unknown parameter's value, which could be a key).
@@ -94,7 +108,7 @@ export function parseQuery<S extends Shape>(shape: S, query: unknown): { [K in k
     }
     if (typeof value !== 'string') throw badQuery(`query parameter '${name}' is given more than once`);
   }
-  const result = z.object(shape).safeParse(raw);
+  const result = objectSchema(shape).safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'query');

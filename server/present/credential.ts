@@ -87,3 +87,25 @@ export function presentVersions(credential: Credential): VersionsJson {
     history: credential.versions.map((v) => ({ version: formatVersion(v.number), modified: isoTime(v.state.modified) })),
   };
 }
+
+interface CachedBody {
+  readonly body: string;
+  /** The body stays right until the entry expires (its `expired` flag turns then). */
+  readonly until: number;
+}
+
+// Keyed by the snapshot's own records, so a reload leaves the old bodies to the garbage collector.
+const maskedBodies = new WeakMap<CredentialVersion, CachedBody>();
+
+/**
+ * The masked JSON of a credential version, serialised once per snapshot: a masked answer is then a
+ * map hit and bytes already made. Revealing answers are built per request.
+ */
+export function maskedJson(credential: Credential, version: CredentialVersion, now: Date): string {
+  const cached = maskedBodies.get(version);
+  if (cached && now.getTime() < cached.until) return cached.body;
+  const body = JSON.stringify(presentCredential(credential, version, { reveal: false, now }));
+  const expires = version.state.expires?.getTime();
+  maskedBodies.set(version, { body, until: expires !== undefined && expires > now.getTime() ? expires : Infinity });
+  return body;
+}

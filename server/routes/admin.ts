@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Logger } from 'winston';
 import { GatewayError, forbidden } from '../errors';
 import { methodNotAllowed } from '../http/problems';
-import { parseQuery } from '../http/params';
+import { NO_PARAMETERS, parseQuery } from '../http/params';
 import type { VaultHolder } from '../vault/holder';
 import { principalOf } from './lookup';
 
@@ -12,7 +12,7 @@ export function adminRouter(deps: { holder: VaultHolder; logger: Logger }): Rout
   router
     .route('/admin/reload')
     .post(async function reload(req, res) {
-      parseQuery({}, req.query);
+      parseQuery(NO_PARAMETERS, req.query);
       const principal = principalOf(req);
       if (!principal.admin) throw forbidden('this API key may not call admin routes');
       if (!deps.holder.canReload) throw new GatewayError('reload_failed', 409, 'this gateway has no vault file to reload');

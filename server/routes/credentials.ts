@@ -3,8 +3,8 @@ import { Router, type Request, type Response } from 'express';
 import { badRequest, notFound } from '../errors';
 import { totpAt, totpSpecOf } from '../present/totp';
 import { methodNotAllowed } from '../http/problems';
-import { bool, integer, parseFieldName, parseQuery, text, version } from '../http/params';
-import { presentCredential, presentVersions, shown } from '../present/credential';
+import { bool, integer, parseFieldName, NO_PARAMETERS, parseQuery, text, version } from '../http/params';
+import { maskedJson, presentCredential, presentVersions, shown } from '../present/credential';
 import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential } from '../vault/snapshot';
@@ -14,6 +14,8 @@ export interface CredentialsDeps {
   readonly holder: VaultHolder;
   readonly now: () => Date;
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const LIST_QUERY = {
   prefix: text,
@@ -79,21 +81,22 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
       return true;
     });
     const page = matched.slice(query.offset, query.offset + query.limit);
-    res.json({
-      credentials: page.map((c) => presentCredential(c, c.latest, { reveal: query.show_password, now })),
-      count: matched.length,
-    });
+    const items = query.show_password
+      ? page.map((c) => JSON.stringify(presentCredential(c, c.latest, { reveal: true, now })))
+      : page.map((c) => maskedJson(c, c.latest, now));
+    res.type(JSON_TYPE).send(`{"credentials":[${items.join(',')}],"count":${matched.length}}`);
   }
 
   function one(req: Request, res: Response, name: string): void {
     const query = parseQuery(ONE_QUERY, req.query);
     const { credential, chosen } = locate(req, deps.holder, name, { version: query.version, reveal: query.show_password ? 'passwords' : null });
-    res.json(presentCredential(credential, chosen, { reveal: query.show_password, now: deps.now() }));
+    if (query.show_password) res.json(presentCredential(credential, chosen, { reveal: true, now: deps.now() }));
+    else res.type(JSON_TYPE).send(maskedJson(credential, chosen, deps.now()));
   }
 
   function versions(req: Request, res: Response, name: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/versions';
-    parseQuery({}, req.query);
+    parseQuery(NO_PARAMETERS, req.query);
     res.json(presentVersions(locate(req, deps.holder, name).credential));
   }
 
@@ -121,7 +124,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   /** The code KeePassXC would show now (API.md §10); it is a secret, so it needs the reveal right. */
   function totp(req: Request, res: Response, name: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/totp';
-    parseQuery({}, req.query);
+    parseQuery(NO_PARAMETERS, req.query);
     const { credential } = locate(req, deps.holder, name, { reveal: 'TOTP codes' });
     const spec = totpSpecOf(credential.latest.state.fields);
     if (!spec) throw notFound(`Credential ${credential.path} has no TOTP`);

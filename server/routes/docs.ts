@@ -2,7 +2,7 @@
 import { Router, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { methodNotAllowed } from '../http/problems';
-import { parseQuery } from '../http/params';
+import { NO_PARAMETERS, parseQuery } from '../http/params';
 import { buildOpenApiDocument, type DocumentOptions } from '../openapi/document';
 import { DOCS_ASSETS } from '../openapi/public-paths';
 
@@ -33,7 +33,7 @@ const UI_OPTIONS: swaggerUi.SwaggerUiOptions = {
 const ASSETS: ReadonlySet<string> = new Set(DOCS_ASSETS);
 
 const noQuery: RequestHandler = function noQuery(req, _res, next) {
-  parseQuery({}, req.query);
+  parseQuery(NO_PARAMETERS, req.query);
   next();
 };
 

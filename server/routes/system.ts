@@ -1,7 +1,7 @@
 // Probes that need no key: /health (and mattstash's /api/health) and /ready.
 import { Router, type RequestHandler } from 'express';
 import { methodNotAllowed } from '../http/problems';
-import { parseQuery } from '../http/params';
+import { NO_PARAMETERS, parseQuery } from '../http/params';
 import type { Metrics } from '../metrics';
 import type { VaultHolder } from '../vault/holder';
 
@@ -10,13 +10,13 @@ export function systemRouter(deps: { holder: VaultHolder; version: string; metri
   const healthy = JSON.stringify({ status: 'healthy', version: deps.version });
 
   const health: RequestHandler = function health(req, res) {
-    parseQuery({}, req.query);
+    parseQuery(NO_PARAMETERS, req.query);
     res.type('application/json').send(healthy);
   };
 
   // A probe's answer, not an API error: plain JSON even when not ready (API.md §13.25).
   const ready: RequestHandler = function ready(req, res) {
-    parseQuery({}, req.query);
+    parseQuery(NO_PARAMETERS, req.query);
     const reason = deps.holder.notReadyReason();
     if (reason === null) res.json({ status: 'ready' });
     else res.status(503).json({ status: 'not_ready', reason });

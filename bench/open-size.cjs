@@ -1,0 +1,15 @@
+// Opens one vault file and reports time, peak RSS and RSS after load (run with --expose-gc).
+const fs = require('node:fs');
+const { openVault } = require('../dist/server/vault/open.js');
+
+(async () => {
+  const [file, password] = process.argv.slice(2);
+  const bytes = fs.readFileSync(file);
+  const started = process.hrtime.bigint();
+  const snapshot = await openVault(bytes, { password, keyFile: null });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  global.gc?.();
+  global.gc?.();
+  const after = process.memoryUsage().rss;
+  process.stdout.write(JSON.stringify({ entries: snapshot.info.entries, ms, peakRssMB: process.resourceUsage().maxRSS / 1024, rssAfterMB: after / 1024 / 1024 }) + '\n');
+})();
