@@ -6,7 +6,13 @@ repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  # The block runs in its own process group (set -m): Ctrl-C goes to the whole group, as a terminal would.
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -INT -- "-$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -41,5 +47,11 @@ cat "${blocks[@]:1}" > "$tmp/rest.sh"
 bash -euo pipefail "$tmp/rest.sh" >"$tmp/rest.log" 2>&1 || { cat "$tmp/rest.log"; fail "a command of the laptop section failed"; }
 grep -q '"name":"db-prod"' "$tmp/rest.log" || fail "no credential JSON in the output"
 grep -q 'the URL starts postgresql://' "$tmp/rest.log" || fail "no database URL in the output"
-echo "quickstart laptop: ran ${#blocks[@]} blocks; every command succeeded"
+cleanup_ok=1
+kill -INT -- "-$server_pid" 2>/dev/null || true
+for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$server_pid" 2>/dev/null; then cleanup_ok=0; fi
+[ "$cleanup_ok" -eq 1 ] || fail "Ctrl-C did not stop ./start.sh within 10 s"
+curl -s -o /dev/null http://127.0.0.1:8000/ready && fail "something still answers on 127.0.0.1:8000 after Ctrl-C"
+echo "quickstart laptop: ran ${#blocks[@]} blocks; every command succeeded; Ctrl-C stopped it"
 echo "quickstart laptop: 1 passed, 0 failed"
