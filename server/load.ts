@@ -38,11 +38,12 @@ function currentPassword(config: Config): string | null {
   return text;
 }
 
-export async function loadSnapshot(config: Config): Promise<Snapshot> {
+/** `open` is openVault here, or its worker-thread twin for a serving gateway's reloads. */
+export async function loadSnapshot(config: Config, open: typeof openVault = openVault): Promise<Snapshot> {
   const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file');
   const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
   try {
-    return await openVault(bytes, { password: currentPassword(config), keyFile });
+    return await open(bytes, { password: currentPassword(config), keyFile });
   } catch (error) {
     if (!(error instanceof VaultOpenError)) throw error;
     const unlock =

@@ -20,6 +20,7 @@ import type { Logger } from 'winston';
 import { Redactor, createLogger } from './logger';
 import { closest } from './text';
 import { VaultHolder } from './vault/holder';
+import { openVaultInWorker } from './vault/open-in-worker';
 
 /** A start-up failure: printed as one line, `kdbx-gateway: …`, with exit status 1 (2 for usage). */
 class StartupError extends Error {
@@ -105,7 +106,8 @@ function serve(env: Env): Promise<void> {
 
   return (async () => {
     const keys = new KeyStore(loadKeys(config));
-    const holder = new VaultHolder({ snapshot: await loadSnapshot(config), loader: () => loadSnapshot(config) });
+    // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
+    const holder = new VaultHolder({ snapshot: await loadSnapshot(config), loader: () => loadSnapshot(config, openVaultInWorker) });
     const snapshot = holder.current();
     logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
     const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await Promise.all([

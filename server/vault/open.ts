@@ -101,7 +101,8 @@ function entryState(entry: kdbxweb.KdbxEntry): EntryState {
 }
 
 interface Walk {
-  records: EntryRecord[];
+  /** Indices in `all` of the live entries (outside the Recycle Bin). */
+  live: number[];
   /** Every entry in tree order, recycled ones included: the targets field references may name. */
   all: EntryRecord[];
   groups: number;
@@ -123,7 +124,7 @@ function walk(group: kdbxweb.KdbxGroup, path: string, recycleBin: kdbxweb.KdbxUu
       continue;
     }
     acc.historyItems += entry.history.length;
-    acc.records.push(record);
+    acc.live.push(acc.all.length - 1);
   }
   for (const child of group.groups) {
     const inBin = recycled || (recycleBin !== undefined && child.uuid.equals(recycleBin));
@@ -180,8 +181,26 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return copy.buffer;
 }
 
+/** What reading a vault yields before its maps are built: plain records, so a worker can hand them over. */
+export interface VaultRead {
+  readonly all: readonly EntryRecord[];
+  readonly live: readonly number[];
+  readonly info: VaultInfo;
+}
+
 /** Opens and maps a vault; throws VaultOpenError with kdbxweb's code when it cannot. */
 export async function openVault(bytes: Uint8Array, credentials: VaultCredentials, now = new Date()): Promise<Snapshot> {
+  return snapshotFromRead(await readVault(bytes, credentials), now);
+}
+
+/** The cheap half of opening: references, versions and maps from records already read. */
+export function snapshotFromRead(read: VaultRead, now = new Date()): Snapshot {
+  const records = read.live.map((index) => read.all[index]).filter((r): r is EntryRecord => r !== undefined);
+  return buildSnapshot(buildCredentials(resolveReferences(records, read.all)), read.info, now);
+}
+
+/** The costly half of opening (key derivation, decryption, XML): kdbxweb's work, fit for a worker thread. */
+export async function readVault(bytes: Uint8Array, credentials: VaultCredentials): Promise<VaultRead> {
   if (credentials.password === null && credentials.keyFile === null) {
     throw new VaultOpenError('InvalidArg', 'no vault password or key file is configured');
   }
@@ -205,7 +224,7 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
   }
   const root = db.groups[0];
   if (!root) throw new VaultOpenError('FileCorrupt', 'the vault has no root group');
-  const acc: Walk = { records: [], all: [], groups: 0, historyItems: 0, recycled: 0 };
+  const acc: Walk = { live: [], all: [], groups: 0, historyItems: 0, recycled: 0 };
   const recycleBin = db.meta.recycleBinUuid && !db.meta.recycleBinUuid.empty ? db.meta.recycleBinUuid : undefined;
   walk(root, '', recycleBin, false, acc);
   const header = db.header;
@@ -215,9 +234,9 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
     compression: header.compression === kdbxweb.Consts.CompressionAlgorithm.GZip ? 'gzip' : 'none',
     kdf: Object.freeze(kdfInfo(header)),
     groups: acc.groups,
-    entries: acc.records.length,
+    entries: acc.live.length,
     historyItems: acc.historyItems,
     recycled: acc.recycled,
   });
-  return buildSnapshot(buildCredentials(resolveReferences(acc.records, acc.all)), info, now);
+  return { all: acc.all, live: acc.live, info };
 }

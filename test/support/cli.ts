@@ -86,3 +86,10 @@ export function serve(options: { cwd: string; env?: Record<string, string> }): P
     });
   });
 }
+
+/** A module of the built gateway (dist/), for what only exists compiled, such as the worker thread. */
+export function loadBuilt<T>(relative: string): T {
+  requireBuild();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- dist/ is plain JavaScript loaded at run time
+  return require(path.join(__dirname, '..', '..', 'dist', relative)) as T;
+}

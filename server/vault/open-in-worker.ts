@@ -1,0 +1,35 @@
+// Opens a vault in a worker thread, so a reload of a large vault never stalls requests in flight.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { VaultOpenError, openVault, snapshotFromRead, type VaultCredentials, type VaultRead } from './open';
+import type { Snapshot } from './snapshot';
+import { decodeRead } from './transfer';
+
+type Reply = { ok: true; read: VaultRead } | { ok: false; code: string; message: string };
+
+const WORKER = path.join(__dirname, 'open-worker.js');
+
+/**
+ * Falls back to opening in this thread where the compiled worker is absent (running from the
+ * TypeScript sources); the built gateway always has it.
+ */
+export function openVaultInWorker(bytes: Uint8Array, credentials: VaultCredentials, now = new Date()): Promise<Snapshot> {
+  if (!existsSync(WORKER)) return openVault(bytes, credentials, now);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: { bytes, credentials } });
+    let settled = false;
+    worker.once('message', (reply: Reply) => {
+      settled = true;
+      void worker.terminate();
+      if (reply.ok) resolve(snapshotFromRead(decodeRead(reply.read), now));
+      else reject(new VaultOpenError(reply.code, reply.message));
+    });
+    worker.once('error', (error) => {
+      if (!settled) reject(new VaultOpenError('FileCorrupt', `the vault could not be read: ${error.message}`));
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new VaultOpenError('FileCorrupt', `the vault reader stopped (exit ${code})`));
+    });
+  });
+}
