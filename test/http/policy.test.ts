@@ -91,6 +91,13 @@ test('the same 403 whether or not a forbidden name exists: no existence oracle',
   expect(detail(existing).replace('grafana', '')).toBe(detail(missing).replace('grafanaX', ''));
 });
 
+test('denials are audited with the key\'s name and 403, and never the key', async () => {
+  await as(READER, '/api/v1/credentials/ops/grafana').set('X-Request-Id', 'denied-1');
+  const line = t.audit.find((a) => a.request_id === 'denied-1');
+  expect(line).toMatchObject({ key: 'billing-reader', credential: 'ops/grafana', status: 403, revealed: false });
+  expect(JSON.stringify(t.audit)).not.toContain(READER);
+});
+
 test('lists and counts leave out what the key may not read', async () => {
   const count = async (key: string) => ((await as(key, '/api/v1/credentials')).body as { count: number }).count;
   expect(await count(READER)).toBe(3);
