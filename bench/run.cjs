@@ -141,7 +141,7 @@ function table(rows, columns) {
     await makeVault(file, PASSWORD, { entries: entries - 1, kdf: { name: 'cheap' } });
     const res = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'open-size.cjs'), file, PASSWORD], { encoding: 'utf8' });
     const m = JSON.parse(res.stdout);
-    sizes.push({ entries: m.entries, 'open ms': Math.round(m.ms), 'peak RSS MB': Math.round(m.peakRssMB), 'RSS after load MB': Math.round(m.rssAfterMB) });
+    sizes.push({ entries: m.entries, 'open ms': Math.round(m.ms), 'peak RSS MB': Math.round(m.peakRssMB), 'RSS after load MB': Math.round(m.rssAfterMB), 'heap after load MB': Math.round(m.heapAfterMB) });
   }
 
   const text = [
