@@ -83,10 +83,18 @@ function table(rows, columns) {
   const base = `http://127.0.0.1:${gateway.port}`;
   const body = await (await fetch(`${base}/api/v1/credentials/db-prod`, { headers: { 'X-API-Key': KEY } })).text();
 
+  // The gateway's own event-loop delay (prom-client's monitorEventLoopDelay, reset at every scrape).
+  const loopMaxMs = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const value = /^kdbx_gateway_nodejs_eventloop_lag_max_seconds ([\d.e+-]+)$/m.exec(text)?.[1];
+    return value === undefined ? '' : Math.round(Number(value) * 1000);
+  };
   const rows = [];
   const measure = async (name, url, headers = {}) => {
+    const gatewayRun = url.startsWith(base);
+    if (gatewayRun) await loopMaxMs();
     const r = await load(url, headers);
-    rows.push({ name, ...r });
+    rows.push({ name, ...r, loop: gatewayRun ? await loopMaxMs() : '' });
     process.stdout.write(`  ${name}: ${Math.round(r.rps)} req/s\n`);
   };
   const bareHttp = await start('bare http', [path.join(__dirname, 'bare-http.cjs')], { BENCH_BODY: body }, /ready/);
@@ -107,6 +115,7 @@ function table(rows, columns) {
   await makeVault(other, PASSWORD, { entries: 10_000, kdf: { name: 'cheap', generation: 'bench-pass-3' } });
   const copies = [other, path.join(tmp, 'vault-prev.kdbx')];
   fs.copyFileSync(vault, copies[1]);
+  await loopMaxMs();
   const during = load(`${base}/api/v1/credentials/db-prod`, auth, 12);
   for (let i = 0; i < 10; i += 1) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -115,13 +124,14 @@ function table(rows, columns) {
     fs.renameSync(next, vault);
   }
   const reload = await during;
-  rows.push({ name: '(c) GET /credentials/{name} during 10 reloads', ...reload });
+  rows.push({ name: '(c) GET /credentials/{name} during 10 reloads', ...reload, loop: await loopMaxMs() });
   gateway.stop();
 
   const express = rows.find((r) => r.name.startsWith('(b)'));
   const printable = rows.map((r) => ({
     scenario: r.name, 'req/s': Math.round(r.rps), 'p50 ms': r.p50, 'p99 ms': r.p99, 'max ms': r.max, failed: r.failed,
     'req/s vs (b)': (r.rps / express.rps).toFixed(2), 'p99 vs (b)': (r.p99 / Math.max(express.p99, 1)).toFixed(2),
+    'loop stall max ms': r.loop,
   }));
 
   // Opening vaults: the gateway's `check` and keepassxc-cli, whole commands, median of 3.

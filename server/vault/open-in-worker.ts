@@ -2,11 +2,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { VaultOpenError, openVault, snapshotFromRead, type VaultCredentials, type VaultRead } from './open';
-import type { Snapshot } from './snapshot';
-import { decodeRead } from './transfer';
+import { VaultOpenError, openVault, snapshotFromRead, type VaultCredentials } from './open';
+import type { Snapshot, VaultInfo } from './snapshot';
+import { decodeRecords } from './transfer';
+import type { EntryRecord } from './versions';
 
-type Reply = { ok: true; read: VaultRead } | { ok: false; code: string; message: string };
+type Reply =
+  | { kind: 'records'; records: EntryRecord[] }
+  | { kind: 'done'; live: number[]; info: VaultInfo }
+  | { kind: 'failed'; code: string; message: string };
 
 const WORKER = path.join(__dirname, 'open-worker.js');
 
@@ -19,10 +23,15 @@ export function openVaultInWorker(bytes: Uint8Array, credentials: VaultCredentia
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { workerData: { bytes, credentials } });
     let settled = false;
-    worker.once('message', (reply: Reply) => {
+    const all: EntryRecord[] = [];
+    worker.on('message', (reply: Reply) => {
+      if (reply.kind === 'records') {
+        all.push(...decodeRecords(reply.records));
+        return;
+      }
       settled = true;
       void worker.terminate();
-      if (reply.ok) resolve(snapshotFromRead(decodeRead(reply.read), now));
+      if (reply.kind === 'done') resolve(snapshotFromRead({ all, live: reply.live, info: reply.info }, now));
       else reject(new VaultOpenError(reply.code, reply.message));
     });
     worker.once('error', (error) => {

@@ -23,7 +23,7 @@ function mapState(state: EntryState, map: (value: never) => unknown): EntryState
   } as unknown as EntryState;
 }
 
-function mapRead(read: VaultRead, map: (value: never) => unknown, freeze: boolean): VaultRead {
+function mapRecords(records: readonly EntryRecord[], map: (value: never) => unknown, freeze: boolean): EntryRecord[] {
   const state = (s: EntryState): EntryState => {
     const out = mapState(s, map);
     if (freeze) {
@@ -32,9 +32,13 @@ function mapRead(read: VaultRead, map: (value: never) => unknown, freeze: boolea
     }
     return out;
   };
-  const all: EntryRecord[] = read.all.map((r) => ({ ...r, current: state(r.current), history: r.history.map(state) }));
-  return { all, live: read.live, info: read.info };
+  return records.map((r) => ({ ...r, current: state(r.current), history: r.history.map(state) }));
 }
 
-export const encodeRead = (read: VaultRead): VaultRead => mapRead(read, toWire, false);
-export const decodeRead = (data: VaultRead): VaultRead => mapRead(data, fromWire, true);
+/** Records ready to post: protected values marked rather than wrapped. */
+export const encodeRecords = (records: readonly EntryRecord[]): EntryRecord[] => mapRecords(records, toWire, false);
+/** Records as posted, with their protected values wrapped in Secrets again. */
+export const decodeRecords = (records: readonly EntryRecord[]): EntryRecord[] => mapRecords(records, fromWire, true);
+
+export const encodeRead = (read: VaultRead): VaultRead => ({ ...read, all: encodeRecords(read.all) });
+export const decodeRead = (data: VaultRead): VaultRead => ({ ...data, all: decodeRecords(data.all) });
