@@ -33,7 +33,7 @@ export function streamAuditSink(stream: Writable): AuditSink {
 /** The template when a route matched, else the path (an unknown route names no credential). */
 export function routeOf(req: Request): string {
   if (req.routeTemplate) return req.routeTemplate;
-  // Express types req.route as any; read it as unknown and narrow.
+  // Express leaves req.route untyped; read it as unknown and narrow.
   const route: unknown = (req as { route?: unknown }).route;
   const template = typeof route === 'object' && route !== null ? (route as { path?: unknown }).path : undefined;
   // Wildcards are shown as the contract writes them: `/credentials/*rest` → `/credentials/{name}`.

@@ -35,7 +35,7 @@ export interface Config {
   /** Failed authentications per client IP before every request from it is refused; null = off. */
   readonly authFailLimit: Rate | null;
   readonly trustProxy: number | string[] | false;
-  /** Empty: any address may call /api and /v1. */
+  /** Empty means every address may call /api and /v1. */
   readonly allowedIps: readonly Cidr[];
   /** Empty: no cross-origin browser access. */
   readonly corsOrigins: readonly string[];

@@ -27,7 +27,7 @@ const ALGORITHMS: Record<string, TotpAlgorithm> = {
   SHA512: 'SHA512', 'SHA-512': 'SHA512', 'HMAC-SHA-512': 'SHA512', HMACSHA512: 'SHA512',
 };
 
-/** RFC 4648 base32, as authenticator apps write it: any case, spaces and padding ignored. */
+/** RFC 4648 base32 in whatever case authenticator apps write it, spaces and padding ignored. */
 export function base32Decode(text: string): Buffer | null {
   const clean = text.replace(/[\s=-]/g, '').toUpperCase();
   if (clean === '' || /[^A-Z2-7]/.test(clean)) return null;
