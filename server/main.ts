@@ -141,7 +141,6 @@ function serve(env: Env): Promise<void> {
   })();
 }
 
-/** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
 /** Opens a file for appending now, so a wrong path stops start-up instead of failing later. */
 function openAppend(variable: string, file: string): Writable {
   try {
@@ -162,6 +161,7 @@ function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer }
   return { cert: read('TLS_CERT_FILE', tls.certFile), key: read('TLS_KEY_FILE', tls.keyFile) };
 }
 
+/** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
   config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined): FileWatcher[] {
