@@ -39,9 +39,9 @@ async function start(name, args, env, readyPattern) {
   return { child, port, stop: () => { child.kill('SIGTERM'); children.delete(child); } };
 }
 
-async function load(url, headers, seconds = SECONDS) {
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 }); // warm-up, not counted
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds });
+async function load(url, headers, seconds = SECONDS, connections = CONNECTIONS) {
+  await autocannon({ url, headers, connections, duration: 1 }); // warm-up, not counted
+  const r = await autocannon({ url, headers, connections, duration: seconds });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, requests: r.requests.total, failed: r.errors + r.timeouts + r.non2xx };
 }
 
@@ -90,10 +90,10 @@ function table(rows, columns) {
     return value === undefined ? '' : Math.round(Number(value) * 1000);
   };
   const rows = [];
-  const measure = async (name, url, headers = {}) => {
+  const measure = async (name, url, headers = {}, connections = CONNECTIONS) => {
     const gatewayRun = url.startsWith(base);
     if (gatewayRun) await loopMaxMs();
-    const r = await load(url, headers);
+    const r = await load(url, headers, SECONDS, connections);
     rows.push({ name, ...r, loop: gatewayRun ? await loopMaxMs() : '' });
     process.stdout.write(`  ${name}: ${Math.round(r.rps)} req/s\n`);
   };
@@ -109,6 +109,7 @@ function table(rows, columns) {
   await measure('(c) GET /db-url/{name}', `${base}/api/v1/db-url/db-prod`, auth);
   await measure('(c) list of 10,000, limit=100', `${base}/api/v1/credentials?limit=100`, auth);
   await measure('(c) list of 10,000, limit=1000', `${base}/api/v1/credentials?limit=1000`, auth);
+  await measure('(c) list of 10,000, limit=1000, one client', `${base}/api/v1/credentials?limit=1000`, auth, 1);
 
   // Reload under load: the 10,000-entry vault replaced 10 times while requests run.
   const other = path.join(tmp, 'vault-next.kdbx');
