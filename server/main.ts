@@ -17,6 +17,7 @@ import { ConfigError, DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT, l
 import type { FileWatcher } from './file-watcher';
 import { LoadError, loadKeys, loadSnapshot } from './load';
 import type { Logger } from 'winston';
+import { batchedOutput } from './batched-output';
 import { Redactor, createLogger } from './logger';
 import { closest } from './text';
 import { VaultHolder } from './vault/holder';
@@ -101,7 +102,8 @@ function serve(env: Env): Promise<void> {
   redactor.add(config.vaultPassword);
   redactor.add(config.apiKey);
   if (config.rateLimitRedisUrl) redactor.add(decodeURIComponent(new URL(config.rateLimitRedisUrl).password));
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: process.stdout, redactor });
+  const stdout = batchedOutput(process.stdout, 1);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, stream: stdout, redactor });
   for (const warning of config.warnings) logger.warn(warning);
 
   return (async () => {
@@ -126,7 +128,7 @@ function serve(env: Env): Promise<void> {
       keys,
       version: packageVersion(),
       access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
-      audit: streamAuditSink(config.auditLogFile === null ? process.stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
+      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
     const server = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
@@ -144,7 +146,8 @@ function serve(env: Env): Promise<void> {
 /** Opens a file for appending now, so a wrong path stops start-up instead of failing later. */
 function openAppend(variable: string, file: string): Writable {
   try {
-    return createWriteStream(file, { fd: openSync(file, 'a', 0o600) });
+    const fd = openSync(file, 'a', 0o600);
+    return batchedOutput(createWriteStream(file, { fd }), fd);
   } catch (error) {
     throw new StartupError(`${variable}: cannot open ${file} for appending (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
