@@ -4,11 +4,11 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { VaultOpenError, openVault, snapshotFromRead, type VaultCredentials } from './open';
 import type { Snapshot, VaultInfo } from './snapshot';
-import { decodeRecords } from './transfer';
+import { decodeRecords, type WireRecord } from './transfer';
 import type { EntryRecord } from './versions';
 
 type Reply =
-  | { kind: 'records'; records: EntryRecord[] }
+  | { kind: 'records'; records: WireRecord[] }
   | { kind: 'done'; live: number[]; info: VaultInfo }
   | { kind: 'failed'; code: string; message: string };
 

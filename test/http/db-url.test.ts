@@ -1,5 +1,6 @@
 // /api/v1/db-url over HTTP: masking by default, exact round trips of awkward passwords, clear 422s.
 import request from 'supertest';
+import type { DbUrl } from '../../server/present/db-url';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf } from '../support/vault';
@@ -24,14 +25,7 @@ beforeAll(async () => {
   t = buildApp({ snapshot, keysText: `tester:${KEY}\n` });
 });
 
-interface DbUrlBody {
-  url: string;
-  dialect: string;
-  driver: string | null;
-  host: string;
-  port: number;
-  database: string | null;
-}
+type DbUrlBody = DbUrl;
 
 test.each([
   ['postgresql', 5432],

@@ -4,6 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { createHash } from 'node:crypto';
 import { VaultOpenError, isAlwaysSecretField, openVault } from '../../server/vault/open';
+import type { CredentialJson } from '../../server/present/credential';
 import { base32Decode, totpAt } from '../../server/present/totp';
 import { parseMattstashTitle } from '../../server/vault/versions';
 import { buildApp, type TestApp } from '../support/app';
@@ -34,18 +35,7 @@ checkLogsForLeaks();
 // CI installs keepassxc-cli, so there the live comparison must run; elsewhere it runs when present.
 const live = process.env['CI'] === 'true' || keepassxcAvailable();
 
-interface CredentialBody {
-  name: string;
-  path: string;
-  uuid: string;
-  username: string | null;
-  password: string | null;
-  url: string | null;
-  notes: string | null;
-  tags: string[];
-  fields: Record<string, string>;
-  version: string;
-}
+type CredentialBody = CredentialJson;
 
 const orNull = (value: string): string | null => (value === '' ? null : value);
 const sorted = (values: readonly string[]): string[] => [...values].sort();
