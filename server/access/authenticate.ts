@@ -1,7 +1,8 @@
 // Reads the API key from X-API-Key or Authorization: Bearer and turns it into a Principal.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import { GatewayError } from '../errors';
-import type { KeyStore } from './key-ring';
+import type { KeyMatch, KeyStore } from './key-ring';
 import '../http/context';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="kdbx-gateway"' };
@@ -28,6 +29,36 @@ function repeatedKeyHeaders(rawHeaders: readonly string[]): boolean {
   return authorization > 1 || apiKey > 1;
 }
 
+export type PresentedKey =
+  | { readonly kind: 'key'; readonly key: string }
+  | { readonly kind: 'none'; readonly detail: string }
+  | { readonly kind: 'bad'; readonly detail: string };
+
+/** The key a request carries, read the same way by Express's path and the fast lane. */
+export function presentedKey(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): PresentedKey {
+  if (repeatedKeyHeaders(rawHeaders)) return { kind: 'bad', detail: 'send one X-API-Key or one Authorization header, not several' };
+  const apiKey = headers['x-api-key'];
+  const fromHeader = (typeof apiKey === 'string' ? apiKey : apiKey?.[0])?.trim();
+  const authorization = headers.authorization;
+  const fromBearer = bearer(authorization);
+  if (fromHeader && fromBearer && fromHeader !== fromBearer) {
+    return { kind: 'bad', detail: 'X-API-Key and Authorization carry different keys; send one' };
+  }
+  const key = fromHeader || fromBearer;
+  if (key) return { kind: 'key', key };
+  return {
+    kind: 'none',
+    detail:
+      authorization !== undefined
+        ? 'the Authorization header must be `Bearer <key>`'
+        : 'an API key is required: send X-API-Key: <key> or Authorization: Bearer <key>',
+  };
+}
+
+/** Over-long keys are refused unhashed: no key this gateway issues is that long. */
+export const matchKey = (keys: KeyStore, key: string, now: Date): KeyMatch =>
+  key.length <= MAX_KEY ? keys.current().match(key, now) : { kind: 'unknown' };
+
 /**
  * Works out who is calling without refusing yet: a missing or wrong key leaves `authError` set, so
  * the rate limit can count the request by address before requireKey answers 401. Malformed key
@@ -35,28 +66,17 @@ function repeatedKeyHeaders(rawHeaders: readonly string[]): boolean {
  */
 export function identify(keys: KeyStore, now: () => Date = () => new Date()): RequestHandler {
   return function identifyMiddleware(req, _res, next) {
-    if (repeatedKeyHeaders(req.rawHeaders)) {
-      next(new GatewayError('bad_header', 400, 'send one X-API-Key or one Authorization header, not several'));
+    const presented = presentedKey(req.headers, req.rawHeaders);
+    if (presented.kind === 'bad') {
+      next(new GatewayError('bad_header', 400, presented.detail));
       return;
     }
-    const fromHeader = req.get('x-api-key')?.trim();
-    const authorization = req.get('authorization');
-    const fromBearer = bearer(authorization);
-    if (fromHeader && fromBearer && fromHeader !== fromBearer) {
-      next(new GatewayError('bad_header', 400, 'X-API-Key and Authorization carry different keys; send one'));
-      return;
-    }
-    const presented = fromHeader || fromBearer;
-    if (!presented) {
-      const detail =
-        authorization !== undefined
-          ? 'the Authorization header must be `Bearer <key>`'
-          : 'an API key is required: send X-API-Key: <key> or Authorization: Bearer <key>';
-      req.authError = unauthorized(detail);
+    if (presented.kind === 'none') {
+      req.authError = unauthorized(presented.detail);
       next();
       return;
     }
-    const match = presented.length <= MAX_KEY ? keys.current().match(presented, now()) : { kind: 'unknown' as const };
+    const match = matchKey(keys, presented.key, now());
     if (match.kind === 'ok') req.principal = match.principal;
     else req.authError = unauthorized(match.kind === 'expired' ? 'the API key has expired' : 'the API key is not valid');
     next();

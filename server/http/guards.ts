@@ -1,11 +1,6 @@
-// Policies that apply to every response or request before routing: no caching, no bodies.
+// A policy that applies to every request before routing: no bodies.
 import type { RequestHandler } from 'express';
 import { GatewayError } from '../errors';
-
-export const noStore: RequestHandler = function noStore(_req, res, next) {
-  res.setHeader('Cache-Control', 'no-store');
-  next();
-};
 
 /**
  * Nothing here takes a body (API.md §13.12). The connection is closed after the refusal so that an

@@ -77,7 +77,10 @@ export const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: 
       return found;
     });
 
-type Shape = Record<string, z.ZodType<unknown, string | undefined>>;
+export type Shape = Record<string, z.ZodType<unknown, string | undefined>>;
+
+/** What parseQuery returns for a route's parameters. */
+export type Parsed<S extends Shape> = { [K in keyof S]: z.output<S[K]> };
 
 /** For routes that take no query parameters. */
 export const NO_PARAMETERS: Shape = Object.freeze({});
@@ -97,7 +100,7 @@ function objectSchema(shape: Shape): z.ZodType {
  * Parses a query against a route's parameters: unknown names, repeated names and bad values are all
  * 400s that name the parameter (never echoing an unknown parameter's value, which could be a key).
  */
-export function parseQuery<S extends Shape>(shape: S, query: unknown): { [K in keyof S]: z.output<S[K]> } {
+export function parseQuery<S extends Shape>(shape: S, query: unknown): Parsed<S> {
   const allowed = Object.keys(shape);
   const raw = (query ?? {}) as Record<string, unknown>;
   for (const [name, value] of Object.entries(raw)) {
@@ -114,7 +117,7 @@ export function parseQuery<S extends Shape>(shape: S, query: unknown): { [K in k
     const name = String(issue?.path[0] ?? 'query');
     throw badQuery(`query parameter '${name}' ${issue?.message ?? 'is not valid'}`);
   }
-  return result.data as { [K in keyof S]: z.output<S[K]> };
+  return result.data as Parsed<S>;
 }
 
 export type NameRef = { kind: 'uuid'; uuid: string } | { kind: 'name'; name: string };

@@ -1,6 +1,6 @@
 // Rate limits: per key (per client address before authentication), and a cap on failed authentications.
 import type { Request, RequestHandler } from 'express';
-import { MemoryStore, ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Rate } from '../config-parsers';
 import { GatewayError } from '../errors';
 import './context';
@@ -8,7 +8,31 @@ import './context';
 export type LimiterName = 'ip' | 'key' | 'auth_fail';
 export type OnLimited = (limiter: LimiterName) => void;
 
-const clientKey = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+const addressKey = (ip: string | undefined): string => `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
+const clientKey = (req: Request): string => addressKey(req.ip);
+const principalKey = (name: string): string => `key:${name}`;
+const failKey = (ip: string | undefined): string => `fail:${addressKey(ip)}`;
+
+/**
+ * The fast lane counts a request the way requestLimit does, on the same store; true while the key
+ * is within its limit. A request over it is then handed to Express, which counts it once more and
+ * answers the 429: a request already past the limit only moves further past it.
+ */
+export async function withinRequestLimit(store: Store, rate: Rate, principalName: string): Promise<boolean> {
+  const { totalHits } = await store.increment(principalKey(principalName));
+  return totalHits <= rate.limit;
+}
+
+/** Failed authentications from this address in the current window, when they have reached the cap. */
+async function failuresOver(store: Store, rate: Rate, ip: string | undefined): Promise<{ resetTime: Date | undefined } | null> {
+  const info = await store.get?.(failKey(ip));
+  if (info && info.totalHits >= rate.limit && (info.resetTime?.getTime() ?? Infinity) > Date.now()) return { resetTime: info.resetTime };
+  return null;
+}
+
+export async function withinAuthFailLimit(store: Store, rate: Rate, ip: string | undefined): Promise<boolean> {
+  return (await failuresOver(store, rate, ip)) === null;
+}
 
 function tooMany(detail: string, resetTime: Date | undefined, windowMs: number): GatewayError {
   const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
@@ -25,7 +49,7 @@ export function requestLimit(rate: Rate, onLimited: OnLimited, store?: Store): R
     limit: rate.limit,
     standardHeaders: false,
     legacyHeaders: false,
-    keyGenerator: (req) => (req.principal ? `key:${req.principal.name}` : clientKey(req)),
+    keyGenerator: (req) => (req.principal ? principalKey(req.principal.name) : clientKey(req)),
     // X-Forwarded-For is ignored on purpose unless TRUST_PROXY says which proxies to believe.
     validate: { xForwardedForHeader: false },
     ...(store ? { store } : {}),
@@ -44,7 +68,7 @@ export function requestLimit(rate: Rate, onLimited: OnLimited, store?: Store): R
  * address is refused, a valid key included, until the window passes. express-rate-limit's
  * skipSuccessfulRequests would count requests in flight too, and refuse busy honest clients.
  */
-export function authFailLimit(rate: Rate, onLimited: OnLimited, store: Store = new MemoryStore()): RequestHandler {
+export function authFailLimit(rate: Rate, onLimited: OnLimited, store: Store): RequestHandler {
   const counted = (key: string): void => {
     // A store that fails to count (Redis away) shows up on the next request's get(), as a 503.
     void Promise.resolve()
@@ -53,12 +77,12 @@ export function authFailLimit(rate: Rate, onLimited: OnLimited, store: Store = n
   };
   void store.init?.({ windowMs: rate.windowMs } as Parameters<NonNullable<Store['init']>>[0]);
   return async function authFailLimitMiddleware(req, res, next) {
-    const key = `fail:${clientKey(req)}`;
+    const key = failKey(req.ip);
     try {
-      const info = await store.get?.(key);
-      if (info && info.totalHits >= rate.limit && (info.resetTime?.getTime() ?? Infinity) > Date.now()) {
+      const over = await failuresOver(store, rate, req.ip);
+      if (over) {
         onLimited('auth_fail');
-        next(tooMany(`too many failed authentications from this address (${rate.text})`, info.resetTime, rate.windowMs));
+        next(tooMany(`too many failed authentications from this address (${rate.text})`, over.resetTime, rate.windowMs));
         return;
       }
     } catch (error) {

@@ -3,11 +3,12 @@ import { Router, type Request, type Response } from 'express';
 import { badRequest, notFound } from '../errors';
 import { totpAt, totpSpecOf } from '../present/totp';
 import { methodNotAllowed } from '../http/problems';
-import { bool, integer, parseFieldName, NO_PARAMETERS, parseQuery, text, version } from '../http/params';
+import { bool, integer, parseFieldName, NO_PARAMETERS, parseQuery, text, version, type Parsed } from '../http/params';
 import { maskedJson, presentCredential, presentVersions, shown } from '../present/credential';
 import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
-import type { Credential } from '../vault/snapshot';
+import type { Credential, CredentialVersion, Snapshot } from '../vault/snapshot';
+import type { Principal } from '../access/key-ring';
 import { locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
 
 export interface CredentialsDeps {
@@ -17,7 +18,7 @@ export interface CredentialsDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-const LIST_QUERY = {
+export const LIST_QUERY = {
   prefix: text,
   group: text,
   tag: text,
@@ -26,7 +27,7 @@ const LIST_QUERY = {
   limit: integer(1000, 1, 10000),
   offset: integer(0, 0, 1_000_000_000),
 };
-const ONE_QUERY = { version, show_password: bool(false) };
+export const ONE_QUERY = { version, show_password: bool(false) };
 const FIELD_QUERY = { version };
 const STANDARD: Record<string, 'username' | 'password' | 'url' | 'notes'> = {
   username: 'username',
@@ -43,7 +44,7 @@ type Target =
   | { route: 'totp'; name: string }
   | { route: 'attachment'; name: string; file: string };
 
-function target(segments: readonly string[]): Target {
+export function target(segments: readonly string[]): Target {
   const n = segments.length;
   const last = segments[n - 1] ?? '';
   const name = (drop: number): string => segments.slice(0, n - drop).join('/');
@@ -59,6 +60,33 @@ function matchesGroup(credential: Credential, group: string): boolean {
   return wanted === '' || credential.group === wanted || credential.group.startsWith(`${wanted}/`);
 }
 
+export type ListQuery = Parsed<typeof LIST_QUERY>;
+
+/** The body of one credential; masked bodies come from the per-snapshot cache. */
+export function credentialBody(credential: Credential, chosen: CredentialVersion, reveal: boolean, now: Date): string {
+  return reveal ? JSON.stringify(presentCredential(credential, chosen, { reveal: true, now })) : maskedJson(credential, chosen, now);
+}
+
+/** The body of a list page, for a key whose reveal right (when asked) was already checked. */
+export function listBody(snapshot: Snapshot, principal: Principal, query: ListQuery, now: Date): string {
+  const unfiltered = principal.readsEverything && !query.prefix && !query.group && !query.tag && query.include_expired;
+  // The common page (`?limit=100`) of a key that reads everything needs no pass over the vault.
+  const matched = unfiltered ? snapshot.sorted : snapshot.sorted.filter((c) => {
+    if (!mayRead(principal, c)) return false;
+    const state = c.latest.state;
+    if (query.prefix && !c.name.startsWith(query.prefix)) return false;
+    if (query.group && !matchesGroup(c, query.group)) return false;
+    if (query.tag !== undefined && query.tag !== '' && !state.tags.includes(query.tag)) return false;
+    if (!query.include_expired && state.expires !== null && state.expires.getTime() <= now.getTime()) return false;
+    return true;
+  });
+  const page = matched.slice(query.offset, query.offset + query.limit);
+  const items = query.show_password
+    ? page.map((c) => JSON.stringify(presentCredential(c, c.latest, { reveal: true, now })))
+    : page.map((c) => maskedJson(c, c.latest, now));
+  return `{"credentials":[${items.join(',')}],"count":${matched.length}}`;
+}
+
 export function credentialsRouter(deps: CredentialsDeps): Router {
   const router = Router();
 
@@ -69,31 +97,13 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     const principal = principalOf(req);
     req.audit = { credential: null, version: null, revealed: query.show_password };
     if (query.show_password) requireReveal(principal, 'passwords');
-    const snapshot = snapshotOf(deps.holder);
-    const now = deps.now();
-    const unfiltered = principal.readsEverything && !query.prefix && !query.group && !query.tag && query.include_expired;
-    // The common page (`?limit=100`) of a key that reads everything needs no pass over the vault.
-    const matched = unfiltered ? snapshot.sorted : snapshot.sorted.filter((c) => {
-      if (!mayRead(principal, c)) return false;
-      const state = c.latest.state;
-      if (query.prefix && !c.name.startsWith(query.prefix)) return false;
-      if (query.group && !matchesGroup(c, query.group)) return false;
-      if (query.tag !== undefined && query.tag !== '' && !state.tags.includes(query.tag)) return false;
-      if (!query.include_expired && state.expires !== null && state.expires.getTime() <= now.getTime()) return false;
-      return true;
-    });
-    const page = matched.slice(query.offset, query.offset + query.limit);
-    const items = query.show_password
-      ? page.map((c) => JSON.stringify(presentCredential(c, c.latest, { reveal: true, now })))
-      : page.map((c) => maskedJson(c, c.latest, now));
-    res.type(JSON_TYPE).send(`{"credentials":[${items.join(',')}],"count":${matched.length}}`);
+    res.type(JSON_TYPE).send(listBody(snapshotOf(deps.holder), principal, query, deps.now()));
   }
 
   function one(req: Request, res: Response, name: string): void {
     const query = parseQuery(ONE_QUERY, req.query);
     const { credential, chosen } = locate(req, deps.holder, name, { version: query.version, reveal: query.show_password ? 'passwords' : null });
-    if (query.show_password) res.json(presentCredential(credential, chosen, { reveal: true, now: deps.now() }));
-    else res.type(JSON_TYPE).send(maskedJson(credential, chosen, deps.now()));
+    res.type(JSON_TYPE).send(credentialBody(credential, chosen, query.show_password, deps.now()));
   }
 
   function versions(req: Request, res: Response, name: string): void {

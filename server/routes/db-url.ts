@@ -1,14 +1,15 @@
 // GET /api/v1/db-url/{name}: a ready database URL built from a credential (API.md §5).
 import { Router } from 'express';
 import { methodNotAllowed } from '../http/problems';
-import { bool, oneOf, parseQuery, text, version } from '../http/params';
-import { buildDbUrl } from '../present/db-url';
+import { bool, oneOf, parseQuery, text, version, type Parsed } from '../http/params';
+import { buildDbUrl, type DbUrl } from '../present/db-url';
 import { shown } from '../present/credential';
 import { isEmptyValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
+import type { EntryState } from '../vault/snapshot';
 import { locate, segmentsOf } from './lookup';
 
-const QUERY = {
+export const DB_URL_QUERY = {
   dialect: text,
   driver: text,
   database: text,
@@ -17,25 +18,31 @@ const QUERY = {
   version,
 };
 
+/** The URL for one entry version; passwords are written only when `mask_password=false` was allowed. */
+export function dbUrlOf(state: EntryState, query: Parsed<typeof DB_URL_QUERY>): DbUrl {
+  const reveal = !query.mask_password;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);
+  return buildDbUrl(
+    {
+      username: isEmptyValue(state.username) ? null : shown(state.username, reveal),
+      password: isEmptyValue(state.password) ? null : shown(state.password, reveal, true),
+      url: isEmptyValue(state.url) ? null : shown(state.url, reveal),
+      fields,
+    },
+    { dialect: query.dialect || undefined, driver: query.driver || undefined, database: query.database || undefined, format: query.format },
+  );
+}
+
 export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
   const router = Router();
   router
     .route('/db-url/*rest')
     .get(function dbUrl(req, res) {
-      const query = parseQuery(QUERY, req.query);
+      const query = parseQuery(DB_URL_QUERY, req.query);
       const reveal = !query.mask_password;
       const { state } = locate(req, deps.holder, segmentsOf(req).join('/'), { version: query.version, reveal: reveal ? 'passwords' : null }).chosen;
-      const fields: Record<string, string> = {};
-      for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);
-      const built = buildDbUrl(
-        {
-          username: isEmptyValue(state.username) ? null : shown(state.username, reveal),
-          password: isEmptyValue(state.password) ? null : shown(state.password, reveal, true),
-          url: isEmptyValue(state.url) ? null : shown(state.url, reveal),
-          fields,
-        },
-        { dialect: query.dialect || undefined, driver: query.driver || undefined, database: query.database || undefined, format: query.format },
-      );
+      const built = dbUrlOf(state, query);
       if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
         res.type('text/plain; charset=utf-8').send(built.url);
         return;
