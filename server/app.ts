@@ -1,15 +1,17 @@
 // Builds the Express app from plain arguments; no I/O here, so tests build it exactly as main does.
 import cors from 'cors';
 import express, { type Express } from 'express';
-import type { Store } from 'express-rate-limit';
-import helmet from 'helmet';
+import { MemoryStore, type Store } from 'express-rate-limit';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'winston';
 import { identify, requireKey } from './access/authenticate';
 import type { KeyStore } from './access/key-ring';
 import { auditTrail, type AuditSink } from './audit';
 import type { Cidr, Rate } from './config-parsers';
 import { allowedIps } from './http/allowed-ips';
-import { noStore, refuseBody } from './http/guards';
+import { fastLane } from './http/fast-lane';
+import { fixedHeaders, recordHeaders, sendFixedHeaders } from './http/fixed-headers';
+import { refuseBody } from './http/guards';
 import { problemHandler, routeNotFound } from './http/problems';
 import { authFailLimit, requestLimit, type OnLimited } from './http/rate-limits';
 import { requestLog } from './http/request-log';
@@ -49,10 +51,17 @@ export interface AppDeps {
   readonly now?: () => Date;
 }
 
-export function createApp(deps: AppDeps): Express {
+/** What main.ts hands to node:http: the fast lane in front, Express behind it for everything else. */
+export type GatewayApp = RequestListener & { readonly express: Express };
+
+export function createApp(deps: AppDeps): GatewayApp {
   const access = deps.access ?? OPEN_ACCESS;
   const now = deps.now ?? (() => new Date());
   const onLimited: OnLimited = deps.metrics?.limited ?? (() => undefined);
+  const headers = fixedHeaders();
+  // One store per limit, shared by Express's path and the fast lane, so both count against one budget.
+  const requestStore = access.rateLimit ? (access.limitStore?.('requests:') ?? new MemoryStore()) : null;
+  const failStore = access.authFailLimit ? (access.limitStore?.('auth-fail:') ?? new MemoryStore()) : null;
   const app = express();
   app.disable('x-powered-by');
   // ETags and conditional answers are a deliberate feature to come (API.md §12), not Express's default.
@@ -62,13 +71,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestLog(deps.logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
-  app.use(noStore);
-  // The API serves JSON only: nothing may be framed, loaded or run from its answers.
-  app.use(
-    helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    }),
-  );
+  app.use(sendFixedHeaders(headers));
   app.use(refuseBody);
 
   app.use(systemRouter({ holder: deps.holder, version: deps.version, metrics: deps.metrics }));
@@ -77,20 +80,19 @@ export function createApp(deps: AppDeps): Express {
   const api = express.Router();
   if (deps.audit) api.use(auditTrail(deps.audit));
   if (access.allowedIps.length) api.use(allowedIps(access.allowedIps));
-  if (access.corsOrigins.length) {
-    api.use(
-      cors({
+  const corsMiddleware = access.corsOrigins.length
+    ? cors({
         origin: [...access.corsOrigins],
         methods: ['GET', 'POST'],
         allowedHeaders: ['X-API-Key', 'Authorization', 'X-Request-Id'],
         exposedHeaders: ['X-Request-Id', 'Retry-After'],
         maxAge: 600,
-      }),
-    );
-  }
-  if (access.authFailLimit) api.use(authFailLimit(access.authFailLimit, onLimited, access.limitStore?.('auth-fail:')));
+      })
+    : null;
+  if (corsMiddleware) api.use(corsMiddleware);
+  if (access.authFailLimit && failStore) api.use(authFailLimit(access.authFailLimit, onLimited, failStore));
   api.use(identify(deps.keys, now));
-  if (access.rateLimit) api.use(requestLimit(access.rateLimit, onLimited, access.limitStore?.('requests:')));
+  if (access.rateLimit && requestStore) api.use(requestLimit(access.rateLimit, onLimited, requestStore));
   api.use(requireKey);
   api.use(credentialsRouter({ holder: deps.holder, now }));
   api.use(dbUrlRouter({ holder: deps.holder }));
@@ -100,5 +102,24 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(routeNotFound);
   app.use(problemHandler(deps.logger));
-  return app;
+
+  const lane = fastLane(
+    {
+      holder: deps.holder,
+      keys: deps.keys,
+      logger: deps.logger,
+      now,
+      trustProxy: access.trustProxy,
+      allowedIps: access.allowedIps,
+      // With CORS on, an answer to a request without Origin still says it varies by Origin.
+      headers: corsMiddleware ? [...headers, ...recordHeaders('cors', corsMiddleware, {})] : headers,
+      cors: corsMiddleware !== null,
+      requestLimit: access.rateLimit && requestStore ? { rate: access.rateLimit, store: requestStore } : null,
+      authFailLimit: access.authFailLimit && failStore ? { rate: access.authFailLimit, store: failStore } : null,
+      metrics: deps.metrics,
+      audit: deps.audit,
+    },
+    app,
+  );
+  return Object.assign(lane, { express: app });
 }

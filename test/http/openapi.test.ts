@@ -1,9 +1,9 @@
 // The OpenAPI document against the app itself: valid 3.1, every route documented, every answer as documented.
 import { createRequire } from 'node:module';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import type { Express } from 'express';
 import request from 'supertest';
 import { OPEN_ACCESS } from '../../server/app';
+import type { GatewayApp } from '../../server/app';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf, type EntrySpec } from '../support/vault';
@@ -95,7 +95,7 @@ const operations = (): [string, string, Operation][] =>
 const pointer = (...segments: string[]): string =>
   `openapi.json#${segments.map((s) => `/${encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1'))}`).join('')}`;
 
-function call(app: Express, method: string, url: string) {
+function call(app: GatewayApp, method: string, url: string) {
   const agent = request(app);
   return method === 'post' ? agent.post(url) : method === 'delete' ? agent.delete(url) : agent.get(url);
 }
@@ -147,7 +147,7 @@ describe('the document', () => {
         else found[at] = (methods ?? []).map((m) => m.toLowerCase()).filter((m) => m !== '*' && m !== 'head');
       }
     };
-    walk((t.app as unknown as { router: Lister }).router, '');
+    walk((t.app.express as unknown as { router: Lister }).router, '');
     expect(Object.keys(found).sort()).toEqual(Object.keys(ROUTES).sort());
     const served = Object.entries(found).flatMap(([route, methods]) =>
       (ROUTES[route] ?? []).flatMap((path) => methods.map((m) => `${m.toUpperCase()} ${path}`)),

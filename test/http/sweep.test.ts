@@ -5,7 +5,7 @@
 // parses URLs with WHATWG `new URL()`, which would resolve `..`, `%2e%2e` and `//` before they reach the
 // gateway and refuses some raw bytes, and the point here is to send exactly the bytes under test.
 import { createHash } from 'node:crypto';
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
@@ -486,7 +486,7 @@ beforeAll(async () => {
   const snapshot = await snapshotOf(VAULT_PASSWORD, ENTRIES);
   // A loader makes POST /admin/reload a working route, so a bad reload request can only fail for its badness.
   t = buildApp({ snapshot, keysText: KEYS_TEXT, loader: () => Promise.resolve(snapshot), now: () => new Date(Date.UTC(2026, 5, 1)) });
-  server = t.app.listen(0, '127.0.0.1');
+  server = createServer(t.app).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

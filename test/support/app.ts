@@ -1,9 +1,8 @@
 // Builds the app exactly as main.ts does, with a captured logger and audit trail, for supertest.
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
 import { KeyRing, KeyStore } from '../../server/access/key-ring';
 import { parseKeysFile } from '../../server/access/load-keys';
-import { createApp, type AccessSettings } from '../../server/app';
+import { createApp, type AccessSettings, type GatewayApp } from '../../server/app';
 import type { AuditLine } from '../../server/audit';
 import { Redactor, createLogger } from '../../server/logger';
 import { Metrics } from '../../server/metrics';
@@ -12,7 +11,8 @@ import type { Snapshot } from '../../server/vault/snapshot';
 import { recordLogs } from './leaks';
 
 export interface TestApp {
-  app: Express;
+  /** What main.ts serves: the fast lane in front of Express. `app.express` is Express alone. */
+  app: GatewayApp;
   holder: VaultHolder;
   keys: KeyStore;
   logs: string[];
