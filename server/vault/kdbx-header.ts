@@ -143,7 +143,8 @@ export function headerKdf(bytes: Uint8Array): HeaderKdf | null {
   if (header.major === 3) {
     const seed = header.fields.get(TRANSFORM_SEED_FIELD);
     const rounds = header.fields.get(TRANSFORM_ROUNDS_FIELD);
-    if (seed === undefined || rounds?.length !== 8) return null;
+    // AES-256 takes a 32-byte key; kdbxweb fails on any other seed, so nothing is started for one.
+    if (seed?.length !== 32 || rounds?.length !== 8) return null;
     const count = whole(rounds.readBigUInt64LE(0));
     // kdbxweb refuses a KDBX 3 file whose rounds are 0 or missing.
     if (count === null || count < 1) return null;

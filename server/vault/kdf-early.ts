@@ -47,8 +47,8 @@ export function startEarlyKdf(vault: Uint8Array, password: string | null, keyFil
   const kdf = headerKdf(vault);
   if (kdf === null) return;
   begun = true;
-  const pending = compositeKey(password, keyFile).then(
-    (key): Started => {
+  const pending = compositeKey(password, keyFile)
+    .then((key): Started | null => {
       if (kdf.name === 'AES-KDF') {
         const result = aesKdf(key, kdf.seed, kdf.rounds);
         result.catch(() => undefined);
@@ -67,10 +67,9 @@ export function startEarlyKdf(vault: Uint8Array, password: string | null, keyFil
       const result = argon2Hash(args);
       result.catch(() => undefined);
       return { kind: 'argon2', args, result };
-    },
-    // A key file kdbxweb cannot read: kdbxweb will say so itself when it opens the vault.
-    () => null,
-  );
+    })
+    // A key file kdbxweb cannot read, say: kdbxweb will tell precisely when it opens the vault.
+    .catch(() => null);
   early = pending;
   void pending.then((entry) => {
     // Taken (or discarded) before it settled: nobody will ask for it any more.

@@ -75,3 +75,19 @@ test('a KDBX 4 header whose KDF kdbxweb would refuse starts nothing', () => {
   header.write(again);
   expect(headerKdf(new Uint8Array(again.getWrittenBytes()))?.name).toBe('Argon2d');
 });
+
+test('a KDBX 3 transform seed that is not an AES-256 key starts nothing', () => {
+  const field = (id: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([id]), Buffer.from(new Uint16Array([data.length]).buffer), data]);
+  const header = (seedLength: number): Buffer => {
+    const start = Buffer.alloc(12);
+    start.writeUInt32LE(0x9aa2d903, 0);
+    start.writeUInt32LE(0xb54bfb67, 4);
+    start.writeUInt16LE(1, 8);
+    start.writeUInt16LE(3, 10);
+    const rounds = Buffer.alloc(8);
+    rounds.writeBigUInt64LE(6000n);
+    return Buffer.concat([start, field(5, Buffer.alloc(seedLength, 7)), field(6, rounds), field(0, Buffer.from('\r\n\r\n'))]);
+  };
+  expect(headerKdf(header(32))).toEqual({ name: 'AES-KDF', seed: new Uint8Array(32).fill(7), rounds: 6000 });
+  expect(headerKdf(header(16))).toBeNull();
+});
