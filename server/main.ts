@@ -1,27 +1,21 @@
 #!/usr/bin/env node
 // The process: the only place that reads the environment, touches disk, listens and handles signals.
 import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
-import { KeyStore } from './access/key-ring';
-// The server's modules (Express, helmet, Swagger UI, prom-client, redis) load only for `serve`,
-// so `check`, `keygen` and `demo` start in a fraction of the time.
+// Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
+// and load the rest (zod, winston, kdbxweb, Express...) while it runs on other threads.
+import type { KeyStore } from './access/key-ring';
 import type { Metrics } from './metrics';
 import type { SharedLimitStores } from './rate-limit-store';
-import { checkText } from './cli/check';
-import { buildDemo } from './cli/demo';
-import { generateKey, keygenText } from './cli/keygen';
-import { ConfigError, DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT, loadConfig, type Config, type ConfigIo, type Env } from './config';
+import type { Config, ConfigIo, Env } from './config';
 import type { FileWatcher } from './file-watcher';
-import { LoadError, loadKeys, loadSnapshot } from './load';
 import type { Logger } from 'winston';
 import { batchedOutput } from './batched-output';
-import { Redactor, createLogger } from './logger';
 import { closest } from './text';
-import { VaultHolder } from './vault/holder';
-import { openVaultInWorker } from './vault/open-in-worker';
+import type { VaultHolder } from './vault/holder';
+import { discardEarlyKdf, earlyKdfReady, startEarlyKdf } from './vault/kdf-early';
 
 /** A start-up failure: printed as one line, `kdbx-gateway: …`, with exit status 1 (2 for usage). */
 class StartupError extends Error {
@@ -61,16 +55,50 @@ function packageVersion(): string {
   return '0.0.0';
 }
 
+/**
+ * Starts the vault's KDF on what loadConfig is about to choose (the same variables, read the same
+ * way), before the modules that parse the configuration and open the vault have loaded. Only a
+ * guess: the KDF hooks use its result for the very same key, salt and parameters, so a wrong guess
+ * (or an unreadable file, left for loadConfig and loadSnapshot to report) costs only the work.
+ */
+function startKdfEarly(env: Env): void {
+  const set = (name: string): string | null => env[name] || null;
+  const readText = (file: string): string | null => (existsSync(file) ? readFileSync(file, 'utf8').replace(/[\r\n]+$/, '') || null : null);
+  try {
+    const vaultPath = set('KDBX_PATH') ?? set('MATTSTASH_DB_PATH') ?? 'data/vault.kdbx';
+    const passwordFile = set('KDBX_PASSWORD_FILE');
+    const password = set('KDBX_PASSWORD') ?? (passwordFile !== null ? readText(passwordFile) : readText('secrets/kdbx_password.txt'));
+    const keyFile = set('KDBX_KEYFILE');
+    startEarlyKdf(readFileSync(vaultPath), password, keyFile === null ? null : readFileSync(keyFile));
+  } catch {
+    // Reported, precisely, when the configuration is loaded.
+  }
+}
+
+/** The first open at start-up, taking the early KDF's result, which is dropped afterwards if unused. */
+async function firstSnapshot(config: Config, load: typeof import('./load')): Promise<Awaited<ReturnType<typeof load.loadSnapshot>>> {
+  try {
+    await earlyKdfReady();
+    return await load.loadSnapshot(config);
+  } finally {
+    discardEarlyKdf();
+  }
+}
+
 async function check(env: Env): Promise<void> {
-  const config = loadConfig(env, io);
   const started = Date.now();
-  const snapshot = await loadSnapshot(config);
+  startKdfEarly(env);
+  const [{ loadConfig }, load, { checkText }] = await Promise.all([import('./config'), import('./load'), import('./cli/check')]);
+  const config = loadConfig(env, io);
+  const snapshot = await firstSnapshot(config, load);
+  // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
-  const keys = loadKeys(config);
+  const keys = load.loadKeys(config);
   process.stdout.write(checkText(config, snapshot, keys, openMs));
 }
 
 async function demo(env: Env): Promise<void> {
+  const [{ DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT }, { buildDemo }] = await Promise.all([import('./config'), import('./cli/demo')]);
   // The same files serve will read, so `demo` then `serve` agree whatever is set.
   for (const variable of ['KDBX_PASSWORD', 'KDBX_KEYFILE', 'MATTSTASH_API_KEYS_FILE']) {
     if (env[variable]) throw new StartupError(`demo: ${variable} is set; demo writes its own password and key files, so unset it first`);
@@ -96,7 +124,18 @@ async function demo(env: Env): Promise<void> {
   );
 }
 
-function serve(env: Env): Promise<void> {
+async function serve(env: Env): Promise<void> {
+  startKdfEarly(env);
+  const [{ loadConfig }, load, { Redactor, createLogger }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
+    import('./config'),
+    import('./load'),
+    import('./logger'),
+    import('./access/key-ring'),
+    import('./vault/holder'),
+    import('./vault/open-in-worker'),
+    import('node:http'),
+    import('node:https'),
+  ]);
   const config = loadConfig(env, io);
   const redactor = new Redactor();
   redactor.add(config.vaultPassword);
@@ -107,9 +146,9 @@ function serve(env: Env): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
 
   return (async () => {
-    const keys = new KeyStore(loadKeys(config));
+    const keys = new KeyStore(load.loadKeys(config));
     // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
-    const holder = new VaultHolder({ snapshot: await loadSnapshot(config), loader: () => loadSnapshot(config, openVaultInWorker) });
+    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
     const snapshot = holder.current();
     logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
     const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await Promise.all([
@@ -131,14 +170,14 @@ function serve(env: Env): Promise<void> {
       audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
-    const server = config.tls ? createHttpsServer(readTls(config.tls), app) : createServer(app);
+    const server = config.tls ? https.createServer(readTls(config.tls), app) : http.createServer(app);
     applyServerSettings(server);
     await listen(server, config);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, config, holder, keys, logger, metrics) : [];
+    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics) : [];
     handleSignals(server, holder, logger, watchers, shared);
   })();
 }
@@ -167,6 +206,7 @@ function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer }
 /** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
+  { LoadError, loadKeys }: typeof import('./load'),
   config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
@@ -271,13 +311,15 @@ async function main(argv: readonly string[], env: Env): Promise<void> {
     case 'version':
       process.stdout.write(`${packageVersion()}\n`);
       return;
-    case 'keygen':
+    case 'keygen': {
+      const { generateKey, keygenText } = await import('./cli/keygen');
       try {
         process.stdout.write(keygenText(generateKey(name)));
       } catch (error) {
         throw new StartupError(`keygen: ${(error as Error).message}`, 2);
       }
       return;
+    }
     case 'check':
       return check(env);
     case 'demo':
@@ -288,7 +330,8 @@ async function main(argv: readonly string[], env: Env): Promise<void> {
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  const known = error instanceof StartupError || error instanceof ConfigError || error instanceof LoadError;
+  // By name: ConfigError and LoadError's modules are loaded only by the commands that can throw them.
+  const known = error instanceof StartupError || (error instanceof Error && (error.name === 'ConfigError' || error.name === 'LoadError'));
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`kdbx-gateway: ${known ? message : `unexpected error: ${message}`}\n`);
   process.exitCode = error instanceof StartupError ? error.exitCode : 1;

@@ -1,0 +1,75 @@
+// AES-KDF's rounds in native code, the key's two halves on two threads as KeePassXC runs them.
+import { createCipheriv } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+
+const BLOCK = 16;
+const CHUNK_BLOCKS = 65_536;
+// Below this a worker's start-up (~20 ms) costs more than the second half it would take over.
+const WORKER_MIN_ROUNDS = 500_000;
+
+/**
+ * AES-KDF encrypts each 16-byte half of the key with AES-256-ECB `rounds` times. AES-256-CBC over
+ * zero blocks with the half as IV computes the same chain (each block is E(previous)), so OpenSSL
+ * does the rounds in large native chunks instead of kdbxweb's JavaScript-driven loop.
+ * Self-contained (OpenSSL's cipher is passed in), because the worker runs this function's source.
+ */
+function chain(cipheriv: typeof createCipheriv, seed: Uint8Array, half: Uint8Array, rounds: number, chunk: number): Uint8Array {
+  const zeros = Buffer.alloc(16 * Math.min(rounds, chunk));
+  let iv = Buffer.from(half);
+  let left = rounds;
+  while (left > 0) {
+    const blocks = Math.min(left, chunk);
+    const cipher = cipheriv('aes-256-cbc', seed, iv).setAutoPadding(false);
+    const out = cipher.update(zeros.subarray(0, blocks * 16));
+    cipher.final();
+    iv = out.subarray(out.length - 16);
+    left -= blocks;
+  }
+  return new Uint8Array(iv);
+}
+
+// Evaluated source runs the same from dist/ and under ts-jest, where a worker file would be TypeScript.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createCipheriv } = require('node:crypto');
+const { seed, half, rounds, chunk } = workerData;
+const result = (${chain.toString()})(createCipheriv, seed, half, rounds, chunk);
+half.fill(0);
+parentPort.postMessage(result);
+`;
+
+function halfInWorker(seed: Uint8Array, half: Uint8Array, rounds: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { seed, half, rounds, chunk: CHUNK_BLOCKS },
+      // The worker needs no environment; the vault password must not be copied into it.
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
+    worker.once('message', (result: Uint8Array) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`AES-KDF worker stopped (exit ${code})`)));
+  });
+}
+
+/** The AES-KDF of a 32-byte composite key: the second half on a worker thread while this one does the first. */
+export async function aesKdf(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array> {
+  const out = new Uint8Array(credentials.length);
+  if (credentials.length !== 2 * BLOCK || rounds < WORKER_MIN_ROUNDS) {
+    for (let offset = 0; offset < credentials.length; offset += BLOCK) {
+      out.set(chain(createCipheriv, seed, credentials.subarray(offset, offset + BLOCK), rounds, CHUNK_BLOCKS), offset);
+    }
+    return out;
+  }
+  const second = halfInWorker(seed, credentials.slice(BLOCK), rounds);
+  // A failed worker must not leave an unhandled rejection while this thread works.
+  second.catch(() => undefined);
+  out.set(chain(createCipheriv, seed, credentials.subarray(0, BLOCK), rounds, CHUNK_BLOCKS), 0);
+  out.set(await second, BLOCK);
+  return out;
+}
