@@ -2,7 +2,7 @@
 import { Secret, type FieldValue } from './secret';
 import type { EntryState } from './snapshot';
 import type { EntryRecord } from './versions';
-import type { VaultRead } from './open';
+import type { VaultRead } from './vault-info';
 
 /** A protected value in transit: marked, so it is wrapped in a Secret again on arrival. */
 export type Wire = string | { readonly secret: string };
