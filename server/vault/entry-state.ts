@@ -18,8 +18,8 @@ export function splitTags(text: string): string[] {
 
 // Most entries have no custom fields, tags or attachments: one shared frozen empty value each keeps
 // tens of thousands of small objects (null-prototype ones are dictionaries, ~100 bytes) off the heap.
-const NO_FIELDS: Readonly<Record<string, FieldValue>> = Object.freeze(Object.create(null) as Record<string, FieldValue>);
-const NONE: readonly never[] = Object.freeze([]);
+export const NO_FIELDS: Readonly<Record<string, FieldValue>> = Object.freeze(Object.create(null) as Record<string, FieldValue>);
+export const NONE: readonly never[] = Object.freeze([]);
 
 /** An entry as a reader found it: fields in the vault's order (a protected one a Secret), attachments resolved. */
 export interface RawEntry {

@@ -8,7 +8,7 @@ import { binaryBytes, recordsOf } from './kdbxweb-read';
 import { readKeePassXml } from './keepass-xml';
 import { VaultOpenError, toOpenError } from './open-error';
 import { resolveReferences } from './references';
-import { buildSnapshot, type Snapshot } from './snapshot';
+import { SnapshotBuilder, sortCredentials, type Credential, type Snapshot } from './snapshot';
 import { vaultInfo, type TreeCounts, type VaultRead } from './vault-info';
 import { buildCredentials, type EntryRecord } from './versions';
 import { XmlShapeError, dropControlBytes } from './xml-reader';
@@ -36,10 +36,17 @@ export async function openVault(bytes: Uint8Array, credentials: VaultCredentials
   return snapshotFromRead(await readVault(bytes, credentials), now);
 }
 
+/** Records to credentials: references resolved, versions worked out, in the snapshot's path order. */
+export function credentialsFromRead(read: VaultRead): Credential[] {
+  const records = read.live.map((index) => read.all[index]).filter((r): r is EntryRecord => r !== undefined);
+  return sortCredentials(buildCredentials(resolveReferences(records, read.all)));
+}
+
 /** The cheap half of opening: references, versions and maps from records already read. */
 export function snapshotFromRead(read: VaultRead, now = new Date()): Snapshot {
-  const records = read.live.map((index) => read.all[index]).filter((r): r is EntryRecord => r !== undefined);
-  return buildSnapshot(buildCredentials(resolveReferences(records, read.all)), read.info, now);
+  const builder = new SnapshotBuilder();
+  builder.add(credentialsFromRead(read));
+  return builder.finish(read.info, now);
 }
 
 async function keysFor(bytes: Uint8Array, credentials: VaultCredentials): Promise<kdbxweb.KdbxCredentials> {
