@@ -50,7 +50,42 @@ function uuidHex(text: string): string {
   return bytes.toString('hex');
 }
 
-const dashed = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const DASHED = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
+
+/** The canonical 8-4-4-4-12 form as one flat string: a template literal would keep five pieces and four joins alive. */
+function dashed(hex: string): string {
+  DASHED.write(hex.slice(0, 8), 0, 'latin1');
+  DASHED.write(hex.slice(8, 12), 9, 'latin1');
+  DASHED.write(hex.slice(12, 16), 14, 'latin1');
+  DASHED.write(hex.slice(16, 20), 19, 'latin1');
+  DASHED.write(hex.slice(20), 24, 'latin1');
+  return DASHED.toString('latin1');
+}
+
+/**
+ * An entry's history items mostly repeat its current texts and creation time: within one entry,
+ * equal plain texts and times are one string and one Date, not one per history item.
+ */
+class Shared {
+  readonly #texts = new Map<string, string>();
+  readonly #dates = new Map<string, Date | null>();
+
+  text(text: string): string {
+    const known = this.#texts.get(text);
+    if (known !== undefined) return known;
+    this.#texts.set(text, text);
+    return text;
+  }
+
+  date(text: string): Date | null {
+    let date = this.#dates.get(text);
+    if (date === undefined) {
+      date = dateOf(text);
+      this.#dates.set(text, date);
+    }
+    return date;
+  }
+}
 
 function dateOf(text: string): Date | null {
   if (text === '') return null;
@@ -203,7 +238,7 @@ class KeePassDocument {
     this.#container();
     const group: GroupNode = { uuid: ZERO_UUID, name: '', entries: [], groups: [] };
     for (let name = r.child(); name !== null; name = r.child()) {
-      if (name === 'Entry') group.entries.push(this.#entry());
+      if (name === 'Entry') group.entries.push(this.#entry(new Shared()));
       else if (name === 'Group') group.groups.push(this.#group());
       else if (name === 'UUID') group.uuid = uuidHex(this.#text());
       else if (name === 'Name') group.name = this.#text();
@@ -212,7 +247,7 @@ class KeePassDocument {
     return group;
   }
 
-  #entry(): ParsedEntry {
+  #entry(shared: Shared): ParsedEntry {
     const r = this.#r;
     this.#container();
     let uuid = ZERO_UUID;
@@ -222,12 +257,12 @@ class KeePassDocument {
     const attachments = new Map<string, Uint8Array>();
     const history: EntryState[] = [];
     for (let name = r.child(); name !== null; name = r.child()) {
-      if (name === 'String') this.#field(fields);
+      if (name === 'String') this.#field(fields, shared);
       else if (name === 'UUID') uuid = uuidHex(this.#text());
-      else if (name === 'Times') times = this.#times();
+      else if (name === 'Times') times = this.#times(shared);
       else if (name === 'Tags') tags = splitTags(this.#text());
       else if (name === 'Binary') this.#attachment(attachments);
-      else if (name === 'History') this.#history(history);
+      else if (name === 'History') this.#history(history, shared);
       else this.#skip();
     }
     const files: Attachment[] = [];
@@ -243,24 +278,27 @@ class KeePassDocument {
     return { uuid: dashed(uuid), current, history };
   }
 
-  #history(into: EntryState[]): void {
+  #history(into: EntryState[], shared: Shared): void {
     const r = this.#r;
     this.#container();
     for (let name = r.child(); name !== null; name = r.child()) {
-      if (name === 'Entry') into.push(this.#entry().current);
+      if (name === 'Entry') into.push(this.#entry(shared).current);
       else this.#skip();
     }
   }
 
   /** String: the first Key and the first Value, as kdbxweb's getChildNode picks them. */
-  #field(into: Map<string, FieldValue>): void {
+  #field(into: Map<string, FieldValue>, shared: Shared): void {
     const r = this.#r;
     this.#container();
     let key: string | null = null;
     let value: FieldValue | null = null;
     for (let name = r.child(); name !== null; name = r.child()) {
       if (name === 'Key' && key === null) key = this.#text();
-      else if (name === 'Value' && value === null) value = this.#value();
+      else if (name === 'Value' && value === null) {
+        value = this.#value();
+        if (typeof value === 'string') value = shared.text(value);
+      }
       else this.#skip();
     }
     if (key !== null && key !== '' && value !== null) into.set(key, value);
@@ -289,14 +327,14 @@ class KeePassDocument {
     if (key && bytes) into.set(key, bytes);
   }
 
-  #times(): Times {
+  #times(shared: Shared): Times {
     const r = this.#r;
     this.#container();
     const times: Times = { created: null, modified: null, expiry: null, expires: false };
     for (let name = r.child(); name !== null; name = r.child()) {
-      if (name === 'CreationTime') times.created = dateOf(this.#text());
-      else if (name === 'LastModificationTime') times.modified = dateOf(this.#text());
-      else if (name === 'ExpiryTime') times.expiry = dateOf(this.#text());
+      if (name === 'CreationTime') times.created = shared.date(this.#text());
+      else if (name === 'LastModificationTime') times.modified = shared.date(this.#text());
+      else if (name === 'ExpiryTime') times.expiry = shared.date(this.#text());
       else if (name === 'Expires') times.expires = isTrue(this.#text());
       else this.#skip();
     }

@@ -102,3 +102,40 @@ test('a wrong password fails alike on both readers', async () => {
   );
   expect(codes).toEqual(['InvalidKey', 'InvalidKey']);
 });
+
+/** A real vault whose XML kdbxweb's writer hands through `edit` on its way to encryption. */
+async function vaultWithXml(edit: (xml: string) => string): Promise<Uint8Array> {
+  const bytes = await makeVault('pw-xml', ENTRIES);
+  const db = await kdbxweb.Kdbx.load(new Uint8Array(bytes).buffer, new kdbxweb.Credentials(kdbxweb.ProtectedValue.fromString('pw-xml')));
+  const serialize = kdbxweb.XmlUtils.serialize;
+  const edited = (doc: Parameters<typeof serialize>[0]): string => {
+    const xml = serialize(doc);
+    const changed = edit(xml);
+    if (changed === xml) throw new Error('the edit found nothing to change');
+    return changed;
+  };
+  Object.assign(kdbxweb.XmlUtils, { serialize: edited });
+  try {
+    return new Uint8Array(await db.save());
+  } finally {
+    Object.assign(kdbxweb.XmlUtils, { serialize });
+  }
+}
+
+test('comments, CDATA and character references read as kdbxweb reads them', async () => {
+  const bytes = await vaultWithXml((xml) =>
+    xml
+      .replace('<Root>', '<Root><!-- a comment with <Group> in it -->')
+      .replace('<Value>svc-billing</Value>', '<Value>svc-<![CDATA[<bill&ing>]]>&#x263A;&#65;</Value>'),
+  );
+  const [streamed, reference] = await both(bytes, { password: 'pw-xml', keyFile: null });
+  expect(comparable(streamed)).toEqual(comparable(reference));
+  expect(streamed.all.find((r) => r.current.title === 'billing-api')?.current.username).toBe('svc-<bill&ing>☺A');
+});
+
+test('a document type declaration sends the document to kdbxweb’s DOM reader, with the same records', async () => {
+  const bytes = await vaultWithXml((xml) => xml.replace('<KeePassFile>', '<!DOCTYPE KeePassFile><KeePassFile>'));
+  const [streamed, reference] = await both(bytes, { password: 'pw-xml', keyFile: null });
+  expect(streamed.all.length).toBe(ENTRIES.length);
+  expect(comparable(streamed)).toEqual(comparable(reference));
+});
