@@ -103,7 +103,9 @@ export class XmlReader {
       i = valueStart;
       while (i < end && buf[i] !== quote) i += 1;
       if (nameEnd - nameStart === name.length && buf.toString('latin1', nameStart, nameEnd) === name) {
-        return this.#decode(valueStart, i);
+        // Attributes are read in any order, so not through #decode's forward-only '&' cursor.
+        const value = buf.toString('utf8', valueStart, i);
+        return value.includes('&') ? decodeEntities(value) : value;
       }
       i += 1;
     }
@@ -187,6 +189,7 @@ export class XmlReader {
     return at + text.length;
   }
 
+  /** Text between two positions; text() only moves forward, which the cached '&' position relies on. */
   #decode(start: number, end: number): string {
     if (this.#nextAmp < start && this.#nextAmp !== -2) {
       this.#nextAmp = this.#buf.indexOf(AMP, start);

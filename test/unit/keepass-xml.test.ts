@@ -139,3 +139,12 @@ test('a document type declaration sends the document to kdbxweb’s DOM reader, 
   expect(streamed.all.length).toBe(ENTRIES.length);
   expect(comparable(streamed)).toEqual(comparable(reference));
 });
+
+test('attributes with character references (Ref, Protected) read as kdbxweb reads them', async () => {
+  const bytes = await vaultWithXml((xml) => xml.replace('Ref="0"', 'Ref="&#48;"').replace(/Protected="True"/g, 'Protected="Tru&#101;"'));
+  const [streamed, reference] = await both(bytes, { password: 'pw-xml', keyFile: null });
+  expect(comparable(streamed)).toEqual(comparable(reference));
+  const billing = streamed.all.find((r) => r.current.title === 'billing-api');
+  expect(billing?.current.password).toBeInstanceOf(Secret);
+  expect(billing?.current.attachments.map((a) => a.name)).toContain('id_ed25519');
+});
