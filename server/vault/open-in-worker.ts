@@ -2,14 +2,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { VaultOpenError, openVault, snapshotFromRead, type VaultCredentials } from './open';
-import type { Snapshot, VaultInfo } from './snapshot';
-import { decodeRecords, type WireRecord } from './transfer';
-import type { EntryRecord } from './versions';
+import { VaultOpenError, openVault, type VaultCredentials } from './open';
+import { SnapshotBuilder, type Snapshot, type VaultInfo } from './snapshot';
+import { decodeCredentials, type WireCredential } from './transfer';
 
 type Reply =
-  | { kind: 'records'; records: WireRecord[] }
-  | { kind: 'done'; live: number[]; info: VaultInfo }
+  | { kind: 'credentials'; credentials: WireCredential[] }
+  | { kind: 'done'; info: VaultInfo }
   | { kind: 'failed'; code: string; message: string };
 
 const WORKER = path.join(__dirname, 'open-worker.js');
@@ -23,15 +22,17 @@ export function openVaultInWorker(bytes: Uint8Array, credentials: VaultCredentia
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { workerData: { bytes, credentials } });
     let settled = false;
-    const all: EntryRecord[] = [];
+    // The maps grow one slice per message, so no single turn of the event loop builds them all.
+    const builder = new SnapshotBuilder();
     worker.on('message', (reply: Reply) => {
-      if (reply.kind === 'records') {
-        all.push(...decodeRecords(reply.records));
+      if (reply.kind === 'credentials') {
+        builder.add(decodeCredentials(reply.credentials));
+        worker.postMessage('next');
         return;
       }
       settled = true;
       void worker.terminate();
-      if (reply.kind === 'done') resolve(snapshotFromRead({ all, live: reply.live, info: reply.info }, now));
+      if (reply.kind === 'done') resolve(builder.finish(reply.info, now));
       else reject(new VaultOpenError(reply.code, reply.message));
     });
     worker.once('error', (error) => {

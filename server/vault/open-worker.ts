@@ -1,24 +1,34 @@
-// The worker side of opening a vault: kdbxweb's seconds of synchronous work run here, off the event loop.
+// The worker side of opening a vault: decryption, XML, references and versions run here, off the event loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { VaultOpenError, readVault, type VaultCredentials } from './open';
-import { encodeRecords } from './transfer';
+import { VaultOpenError, credentialsFromRead, readVault, type VaultCredentials } from './open';
+import { encodeCredentials } from './transfer';
 
 interface Job {
   readonly bytes: Uint8Array;
   readonly credentials: VaultCredentials;
 }
 
-// Records go in slices: each message is copied into the main thread as a separate, short task,
-// so requests are served between them instead of waiting for one large copy.
+// Credentials go in path order, one slice per request from the main thread. Node delivers every
+// message already queued on a port in one task, so slices posted all at once would be copied and
+// mapped in one long turn; asked for one by one, each is a turn of its own and requests run between.
+// All that needs the whole vault at once (references, mattstash groups, sorting) is done here.
 const SLICE = 500;
 
 const job = workerData as Job;
 readVault(job.bytes, job.credentials).then(
   (read) => {
-    for (let start = 0; start < read.all.length; start += SLICE) {
-      parentPort?.postMessage({ kind: 'records', records: encodeRecords(read.all.slice(start, start + SLICE)) });
-    }
-    parentPort?.postMessage({ kind: 'done', live: read.live, info: read.info });
+    const credentials = credentialsFromRead(read);
+    let start = 0;
+    const next = (): void => {
+      if (start >= credentials.length) {
+        parentPort?.postMessage({ kind: 'done', info: read.info });
+        return;
+      }
+      parentPort?.postMessage({ kind: 'credentials', credentials: encodeCredentials(credentials.slice(start, start + SLICE)) });
+      start += SLICE;
+    };
+    parentPort?.on('message', next);
+    next();
   },
   (error: unknown) => {
     const code = error instanceof VaultOpenError ? error.code : 'FileCorrupt';

@@ -83,25 +83,35 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 const byPathOrdinal = (a: Credential, b: Credential): number =>
   a.path < b.path ? -1 : a.path > b.path ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0;
 
-/** Builds every map once so that a lookup by title, path or UUID is a single map hit. */
-export function buildSnapshot(
-  credentials: readonly Credential[],
-  info: VaultInfo,
-  loadedAt: Date,
-): Snapshot {
-  const sorted = [...credentials].sort(byPathOrdinal);
-  const byPath = new Map<string, Credential[]>();
-  const byTitle = new Map<string, Credential[]>();
-  const byUuid = new Map<string, Credential>();
-  for (const credential of sorted) {
-    push(byPath, credential.path, credential);
-    push(byTitle, credential.name, credential);
-    // Every entry of a mattstash group answers for the credential, so any of its UUIDs is an address.
-    for (const version of credential.versions) byUuid.set(version.uuid, credential);
+/** Credentials in the order the snapshot lists them. */
+export const sortCredentials = (credentials: readonly Credential[]): Credential[] => [...credentials].sort(byPathOrdinal);
+
+/**
+ * Builds every map once so that a lookup by title, path or UUID is a single map hit. Credentials
+ * may come in several add() calls (a reload hands them over in slices, one event-loop turn each).
+ */
+export class SnapshotBuilder {
+  readonly #sorted: Credential[] = [];
+  readonly #byPath = new Map<string, Credential[]>();
+  readonly #byTitle = new Map<string, Credential[]>();
+  readonly #byUuid = new Map<string, Credential>();
+
+  /** Credentials already in path order, following those added before. */
+  add(credentials: readonly Credential[]): void {
+    for (const credential of credentials) {
+      this.#sorted.push(credential);
+      push(this.#byPath, credential.path, credential);
+      push(this.#byTitle, credential.name, credential);
+      // Every entry of a mattstash group answers for the credential, so any of its UUIDs is an address.
+      for (const version of credential.versions) this.#byUuid.set(version.uuid, credential);
+    }
   }
-  for (const list of byPath.values()) Object.freeze(list);
-  for (const list of byTitle.values()) Object.freeze(list);
-  return Object.freeze({ info, loadedAt, sorted: Object.freeze(sorted), byPath, byTitle, byUuid });
+
+  finish(info: VaultInfo, loadedAt: Date): Snapshot {
+    for (const list of this.#byPath.values()) Object.freeze(list);
+    for (const list of this.#byTitle.values()) Object.freeze(list);
+    return Object.freeze({ info, loadedAt, sorted: Object.freeze(this.#sorted), byPath: this.#byPath, byTitle: this.#byTitle, byUuid: this.#byUuid });
+  }
 }
 
 /** Title or path lookup: the union of both maps, so `a/b` finds a path and a title with a slash alike. */
