@@ -4,7 +4,7 @@ import * as kdbxweb from 'kdbxweb';
 
 /**
  * KdbxFormat's load steps are private, and load() always goes on to build its XML DOM. These are
- * the steps it runs before that; kdbxweb is locked by package-lock.json and every fixture opens
+ * the steps it runs before that; kdbxweb is pinned to one version in package.json and every fixture opens
  * through them in the tests, so a change of shape fails there. Running kdbxweb's own steps keeps its
  * KDF path, and with it the argon2 and AES-KDF hooks the gateway installs on it.
  */
