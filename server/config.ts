@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels';
 import { closest } from './text';
 import { ConfigError, parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy, type Cidr, type Rate } from './config-parsers';
 
