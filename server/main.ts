@@ -12,7 +12,6 @@ import type { SharedLimitStores } from './rate-limit-store';
 import type { Config, ConfigIo, Env } from './config';
 import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
-import { batchedOutput } from './batched-output';
 import { closest } from './text';
 import type { VaultHolder } from './vault/holder';
 import { discardEarlyKdf, earlyKdfReady, startEarlyKdf } from './vault/kdf-early';
@@ -126,10 +125,11 @@ async function demo(env: Env): Promise<void> {
 
 async function serve(env: Env): Promise<void> {
   startKdfEarly(env);
-  const [{ loadConfig }, load, { Redactor, createLogger }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
+  const [{ loadConfig }, load, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
     import('./config'),
     import('./load'),
     import('./logger'),
+    import('./batched-output'),
     import('./access/key-ring'),
     import('./vault/holder'),
     import('./vault/open-in-worker'),
@@ -167,7 +167,7 @@ async function serve(env: Env): Promise<void> {
       keys,
       version: packageVersion(),
       access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
-      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
+      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
     const server = config.tls ? https.createServer(readTls(config.tls), app) : http.createServer(app);
@@ -183,7 +183,7 @@ async function serve(env: Env): Promise<void> {
 }
 
 /** Opens a file for appending now, so a wrong path stops start-up instead of failing later. */
-function openAppend(variable: string, file: string): Writable {
+function openAppend(batchedOutput: typeof import('./batched-output').batchedOutput, variable: string, file: string): Writable {
   try {
     const fd = openSync(file, 'a', 0o600);
     return batchedOutput(createWriteStream(file, { fd }), fd);
