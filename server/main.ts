@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
 // Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
-// and load the rest (zod, winston, kdbxweb, Express...) while it runs on other threads.
+// and load the rest (kdbxweb; for serve winston, Express...) while it runs on other threads.
 import type { KeyStore } from './access/key-ring';
 import type { Metrics } from './metrics';
 import type { SharedLimitStores } from './rate-limit-store';
@@ -147,11 +147,8 @@ async function serve(env: Env): Promise<void> {
 
   return (async () => {
     const keys = new KeyStore(load.loadKeys(config));
-    // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
-    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
-    const snapshot = holder.current();
-    logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
-    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await Promise.all([
+    // The HTTP side loads while the KDF, already started, runs on other threads.
+    const serving = Promise.all([
       import('./app'),
       import('./audit'),
       import('./metrics'),
@@ -159,6 +156,13 @@ async function serve(env: Env): Promise<void> {
       import('./http/server-settings'),
       import('./file-watcher'),
     ]);
+    // A vault that fails to open is the error to report; this one is awaited, and so reported, otherwise.
+    serving.catch(() => undefined);
+    // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
+    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
+    const snapshot = holder.current();
+    logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
+    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
