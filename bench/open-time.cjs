@@ -1,5 +1,7 @@
 // Open time only: the gateway's `check` against `keepassxc-cli ls -q`, whole commands, median of N.
 // Usage: node bench/open-time.cjs [runs]   (runs defaults to 5; the vaults are the ones bench/run.cjs uses)
+// BENCH_ARGON_VAULT=FILE reuses an Argon2d vault (password bench-vault-password) instead of building one each run.
+// On a shared machine: flock /tmp/kdbx-bench.lock node bench/open-time.cjs 9
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');

@@ -1,5 +1,5 @@
 // Parsers for the access-control settings: rates, proxies, CIDR lists and origins, each failing in one line.
-import ipaddr from 'ipaddr.js';
+import type IpAddr from 'ipaddr.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -39,10 +39,16 @@ export function parseRate(variable: string, raw: string): Rate | null {
   return { limit, windowMs, text };
 }
 
+/** ipaddr.js, loaded on the first address to parse: a configuration without any never needs it. */
+function ipaddr(): typeof IpAddr {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous load on first use
+  return require('ipaddr.js') as typeof IpAddr;
+}
+
 const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 
 function validCidrOrIp(value: string): boolean {
-  return ipaddr.isValid(value) || ipaddr.isValidCIDR(value);
+  return ipaddr().isValid(value) || ipaddr().isValidCIDR(value);
 }
 
 /** A hop count or a list of proxies (IPs, CIDRs, `loopback`, `linklocal`, `uniquelocal`); never `true`. */
@@ -62,15 +68,15 @@ export function parseTrustProxy(raw: string | undefined): number | string[] | fa
   return items;
 }
 
-export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+export type Cidr = [IpAddr.IPv4 | IpAddr.IPv6, number];
 
 /** `10.0.0.0/8, 192.168.1.7, ::1`: a bare address is a range of one. */
 export function parseCidrs(variable: string, raw: string | undefined): Cidr[] {
   const items = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return items.map((item) => {
-    if (ipaddr.isValidCIDR(item)) return ipaddr.parseCIDR(item);
-    if (ipaddr.isValid(item)) {
-      const address = ipaddr.process(item);
+    if (ipaddr().isValidCIDR(item)) return ipaddr().parseCIDR(item);
+    if (ipaddr().isValid(item)) {
+      const address = ipaddr().process(item);
       return [address, address.kind() === 'ipv4' ? 32 : 128] as Cidr;
     }
     return fail(`${variable}: ${JSON.stringify(item)} is not an IP address or a CIDR range such as 10.0.0.0/8`);

@@ -1,8 +1,7 @@
 // Environment (and *_FILE secrets) → one frozen Config; every problem is one line naming the variable.
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels';
 import { closest } from './text';
 import { ConfigError, parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy, type Cidr, type Rate } from './config-parsers';
 
@@ -115,8 +114,9 @@ function secret(env: Env, io: ConfigIo, ...names: string[]): SecretSetting | nul
   return null;
 }
 
-const portSchema = z.string().regex(/^\d{1,5}$/).transform(Number).pipe(z.number().int().min(0).max(65535));
-const hostSchema = z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(h));
+// Two plain checks: a schema library here would load on every start for just these.
+const portOf = (raw: string): number | null => (/^\d{1,5}$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : null);
+const isHost = (raw: string): boolean => isIP(raw) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(raw);
 
 function choice<T extends string>(variable: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
   if (raw === undefined || raw === '') return fallback;
@@ -191,11 +191,9 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
   const apiKey = secret(env, io, 'API_KEY', 'MATTSTASH_API_KEY');
 
   const rawHost = pick(env, 'HOST')?.value ?? '127.0.0.1';
-  const host = hostSchema.safeParse(rawHost);
-  if (!host.success) fail(`HOST must be an IP address or a host name (received ${JSON.stringify(rawHost)})`);
+  if (!isHost(rawHost)) fail(`HOST must be an IP address or a host name (received ${JSON.stringify(rawHost)})`);
   const rawPort = pick(env, 'PORT')?.value ?? '8000';
-  const port = portSchema.safeParse(rawPort);
-  if (!port.success) fail(`PORT must be an integer from 0 to 65535 (received ${JSON.stringify(rawPort)})`);
+  const port = portOf(rawPort) ?? fail(`PORT must be an integer from 0 to 65535 (received ${JSON.stringify(rawPort)})`);
 
   return Object.freeze({
     vaultPath,
@@ -206,7 +204,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     keysFilePath,
     apiKey: apiKey?.value ?? null,
     host: rawHost,
-    port: port.data ?? 8000,
+    port,
     logLevel: choice('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),
     logFormat: choice('LOG_FORMAT', env['LOG_FORMAT'], ['json', 'pretty'] as const, 'json'),
     reload: choice('RELOAD', env['RELOAD'], ['watch', 'off'] as const, 'watch'),

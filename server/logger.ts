@@ -1,10 +1,7 @@
 // winston, as JSON lines or pretty text, behind a format that redacts secrets wherever they appear.
 import type { Writable } from 'node:stream';
 import winston, { type Logger } from 'winston';
-
-export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = 'json' | 'pretty';
+import type { LogFormat, LogLevel } from './log-levels';
 
 const REDACTED = '[REDACTED]';
 // Keys whose values are never logged, whatever they hold.

@@ -5,14 +5,13 @@ import type { Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
 // Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
-// and load the rest (zod, winston, kdbxweb, Express...) while it runs on other threads.
+// and load the rest (kdbxweb; for serve winston, Express...) while it runs on other threads.
 import type { KeyStore } from './access/key-ring';
 import type { Metrics } from './metrics';
 import type { SharedLimitStores } from './rate-limit-store';
 import type { Config, ConfigIo, Env } from './config';
 import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
-import { batchedOutput } from './batched-output';
 import { closest } from './text';
 import type { VaultHolder } from './vault/holder';
 import { discardEarlyKdf, earlyKdfReady, startEarlyKdf } from './vault/kdf-early';
@@ -126,10 +125,11 @@ async function demo(env: Env): Promise<void> {
 
 async function serve(env: Env): Promise<void> {
   startKdfEarly(env);
-  const [{ loadConfig }, load, { Redactor, createLogger }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
+  const [{ loadConfig }, load, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
     import('./config'),
     import('./load'),
     import('./logger'),
+    import('./batched-output'),
     import('./access/key-ring'),
     import('./vault/holder'),
     import('./vault/open-in-worker'),
@@ -147,11 +147,8 @@ async function serve(env: Env): Promise<void> {
 
   return (async () => {
     const keys = new KeyStore(load.loadKeys(config));
-    // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
-    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
-    const snapshot = holder.current();
-    logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
-    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await Promise.all([
+    // The HTTP side loads while the KDF, already started, runs on other threads.
+    const serving = Promise.all([
       import('./app'),
       import('./audit'),
       import('./metrics'),
@@ -159,6 +156,13 @@ async function serve(env: Env): Promise<void> {
       import('./http/server-settings'),
       import('./file-watcher'),
     ]);
+    // A vault that fails to open is the error to report; this one is awaited, and so reported, otherwise.
+    serving.catch(() => undefined);
+    // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
+    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
+    const snapshot = holder.current();
+    logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
+    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
@@ -167,7 +171,7 @@ async function serve(env: Env): Promise<void> {
       keys,
       version: packageVersion(),
       access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
-      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend('AUDIT_LOG_FILE', config.auditLogFile)),
+      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
     const server = config.tls ? https.createServer(readTls(config.tls), app) : http.createServer(app);
@@ -183,7 +187,7 @@ async function serve(env: Env): Promise<void> {
 }
 
 /** Opens a file for appending now, so a wrong path stops start-up instead of failing later. */
-function openAppend(variable: string, file: string): Writable {
+function openAppend(batchedOutput: typeof import('./batched-output').batchedOutput, variable: string, file: string): Writable {
   try {
     const fd = openSync(file, 'a', 0o600);
     return batchedOutput(createWriteStream(file, { fd }), fd);

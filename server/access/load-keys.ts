@@ -1,7 +1,7 @@
 // Turns the keys file (text, YAML or JSON by its ending) and API_KEY into the key ring in force.
 import { KeyRing } from './key-ring';
 import { digestOf, fullRights, parseKeysText, type KeyRecord } from './keys-file';
-import { parsePolicyKeys } from './policy-file';
+import type * as PolicyFile from './policy-file';
 
 export type KeysFormat = 'text' | 'yaml' | 'json';
 
@@ -13,7 +13,11 @@ export function keysFormatOf(file: string): KeysFormat {
 /** Throws KeysFileError (naming a line or a key entry, never a key) when the file is malformed. */
 export function parseKeysFile(file: string, text: string): KeyRecord[] {
   const format = keysFormatOf(file);
-  return format === 'text' ? parseKeysText(text) : parsePolicyKeys(text, format);
+  if (format === 'text') return parseKeysText(text);
+  // Loaded only for a YAML or JSON file: yaml and zod would otherwise slow every start, `check` included.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous load on first use
+  const { parsePolicyKeys } = require('./policy-file') as typeof PolicyFile;
+  return parsePolicyKeys(text, format);
 }
 
 /** null when there is no key at all: the caller decides whether that stops start-up. */

@@ -63,6 +63,19 @@ describe('check', () => {
     expect(res.stdout).not.toContain(demo.key);
   });
 
+  test('loads no logger, YAML, schema, glob or IP library: they would slow the open it times', () => {
+    const dir = scratch();
+    const loaded = path.join(dir, 'loaded.txt');
+    const preload = path.join(dir, 'record-modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, Object.keys(require.cache).join('\\n')));\n`);
+    const res = run(['check'], { cwd: demo.dir, env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(res.status).toBe(0);
+    const modules = readFileSync(loaded, 'utf8');
+    expect(modules).toContain(`${path.sep}kdbxweb${path.sep}`);
+    expect(modules).not.toMatch(/node_modules[\\/](winston|logform|zod|yaml|picomatch|ipaddr\.js)[\\/]/);
+    expect(modules).not.toMatch(/batched-output/);
+  });
+
   test.each(manifest.vaults.map((v) => [v.file, v] as const))('opens the fixture %s with its password and key file', (_file, vault) => {
     const env: Record<string, string> = { KDBX_PATH: path.join(FIXTURES_DIR, vault.file), API_KEY: 'check-only-key-8842' };
     if (vault.password !== null) env['KDBX_PASSWORD'] = vault.password;

@@ -47,7 +47,24 @@ test('an empty variable counts as unset', () => {
 });
 
 test.each([
+  ['0', 0],
+  ['65535', 65535],
+  ['00080', 80],
+])('PORT %j is port %d', (raw, port) => {
+  expect(loadConfig({ KDBX_PASSWORD: 'p', PORT: raw }, fakeIo({})).port).toBe(port);
+});
+
+test.each(['::1', '10.0.0.7', 'gateway.internal', 'a'])('HOST %j is accepted', (host) => {
+  expect(loadConfig({ KDBX_PASSWORD: 'p', HOST: host }, fakeIo({})).host).toBe(host);
+});
+
+test.each([
   [{ KDBX_PASSWORD: 'p', PORT: '-1' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', PORT: '65536' }, 'PORT must be an integer from 0 to 65535 (received "65536")'],
+  [{ KDBX_PASSWORD: 'p', PORT: '123456' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', PORT: '８０' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', PORT: ' 80' }, /PORT must be an integer/],
+  [{ KDBX_PASSWORD: 'p', HOST: '-lead' }, 'HOST must be an IP address or a host name (received "-lead")'],
   [{ KDBX_PASSWORD: 'p', PORT: '8000.5' }, /PORT must be an integer/],
   [{ KDBX_PASSWORD: 'p', HOST: 'not a host!' }, /HOST must be an IP address or a host name/],
   [{ KDBX_PASSWORD: 'p', LOG_FORMAT: 'jsn' }, /did you mean json\?/],
