@@ -167,7 +167,7 @@ show_stderr() {
   if [[ -s $stderr_file ]]; then cat "$stderr_file" >&2; fi
 }
 
-node "$main_js" serve 2>"$stderr_file" &
+node --max-semi-space-size=4 "$main_js" serve 2>"$stderr_file" &
 server_pid=$!
 
 deadline=$((SECONDS + 30))

@@ -12,6 +12,8 @@ const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PASSWORD = 'bench-vault-password';
+// The Node flags the image, start.sh and `npm start` run the gateway with (test/deploy checks they agree).
+const SERVE_FLAGS = ['--max-semi-space-size=4'];
 const children = new Set();
 const cleanup = () => { for (const child of children) child.kill('SIGKILL'); };
 process.on('exit', cleanup);
@@ -79,7 +81,7 @@ function table(rows, columns) {
     KDBX_PATH: vault, KDBX_PASSWORD: PASSWORD, API_KEYS_FILE: path.join(tmp, 'keys.txt'), RATE_LIMIT: '100000000/minute',
     AUDIT_LOG_FILE: path.join(tmp, 'audit.log'), METRICS: 'true', RELOAD: 'watch', LOG_LEVEL: 'info',
   };
-  const gateway = await start('gateway', [MAIN, 'serve'], gatewayEnv, /"message":"listening"/);
+  const gateway = await start('gateway', [...SERVE_FLAGS, MAIN, 'serve'], gatewayEnv, /"message":"listening"/);
   const base = `http://127.0.0.1:${gateway.port}`;
   const body = await (await fetch(`${base}/api/v1/credentials/db-prod`, { headers: { 'X-API-Key': KEY } })).text();
 
@@ -150,7 +152,7 @@ function table(rows, columns) {
   for (const entries of [1000, 10_000]) {
     const file = path.join(tmp, `size-${entries}.kdbx`);
     await makeVault(file, PASSWORD, { entries: entries - 1, kdf: { name: 'cheap' } });
-    const res = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'open-size.cjs'), file, PASSWORD], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, ['--expose-gc', ...SERVE_FLAGS, path.join(__dirname, 'open-size.cjs'), file, PASSWORD], { encoding: 'utf8' });
     const m = JSON.parse(res.stdout);
     sizes.push({ entries: m.entries, 'open ms': Math.round(m.ms), 'peak RSS MB': Math.round(m.peakRssMB), 'RSS after load MB': Math.round(m.rssAfterMB), 'heap after load MB': Math.round(m.heapAfterMB) });
   }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Cmd, Copy, DockerfileParser, Entrypoint, Env, From, Healthcheck, Label, type Instruction, Arg } from 'dockerfile-ast';
 
 const ROOT = path.join(__dirname, '..', '..');
+// The Node flag every launcher starts the gateway with (README, Performance).
+const SERVE_FLAG = '--max-semi-space-size=4';
 const DOCKERFILE = path.join(ROOT, 'Dockerfile.multistage');
 const text = readFileSync(DOCKERFILE, 'utf8');
 const dockerfile = DockerfileParser.parse(text);
@@ -130,7 +132,7 @@ describe('Dockerfile.multistage runtime', () => {
     if (/^\d+$/.test(name ?? '')) expect(Number(name)).toBeGreaterThan(0);
   });
 
-  test('CMD is exec form running node dist/server/main.js serve', () => {
+  test('CMD is exec form running node with its flag, dist/server/main.js serve', () => {
     const entrypoint = of(runtime, Entrypoint).at(-1);
     const cmd = of(runtime, Cmd).at(-1);
     expect(cmd).toBeDefined();
@@ -140,7 +142,14 @@ describe('Dockerfile.multistage runtime', () => {
       expect(instruction.getJSONStrings().length).toBeGreaterThan(0);
     }
     const argv = [...(entrypoint?.getJSONStrings() ?? []), ...(cmd?.getJSONStrings() ?? [])].map((a) => a.getJSONValue());
-    expect(argv).toEqual(['node', 'dist/server/main.js', 'serve']);
+    expect(argv).toEqual(['node', SERVE_FLAG, 'dist/server/main.js', 'serve']);
+  });
+
+  test('start.sh, npm start and the bench run the gateway with the same Node flag as the image', () => {
+    const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+    expect(read('start.sh')).toContain(`node ${SERVE_FLAG} "$main_js" serve`);
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['start']).toBe(`node ${SERVE_FLAG} dist/server/main.js serve`);
+    expect(read('bench/run.cjs')).toContain(`const SERVE_FLAGS = ['${SERVE_FLAG}'];`);
   });
 
   test('HEALTHCHECK asks /health with node (no curl in slim images), in exec form', () => {
