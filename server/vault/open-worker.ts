@@ -12,7 +12,7 @@ interface Job {
 // message already queued on a port in one task, so slices posted all at once would be copied and
 // mapped in one long turn; asked for one by one, each is a turn of its own and requests run between.
 // All that needs the whole vault at once (references, mattstash groups, sorting) is done here.
-const SLICE = 500;
+const SLICE = 200;
 
 const job = workerData as Job;
 readVault(job.bytes, job.credentials).then(
