@@ -81,7 +81,7 @@ export class XmlReader {
     }
   }
 
-  /** Whether the element just opened has any attribute: most have none, and then no attribute is looked for. */
+  /** Whether the element just opened has attributes at all: most have none, and then no attribute is looked for. */
   hasAttributes(): boolean {
     for (let i = this.#attrStart; i < this.#attrEnd; i += 1) if (!isSpace(this.#buf[i])) return true;
     return false;
@@ -103,7 +103,7 @@ export class XmlReader {
       i = valueStart;
       while (i < end && buf[i] !== quote) i += 1;
       if (nameEnd - nameStart === name.length && buf.toString('latin1', nameStart, nameEnd) === name) {
-        // Attributes are read in any order, so not through #decode's forward-only '&' cursor.
+        // Attributes are read in whatever order they come, so not through #decode's forward-only '&' cursor.
         const value = buf.toString('utf8', valueStart, i);
         return value.includes('&') ? decodeEntities(value) : value;
       }
@@ -193,7 +193,7 @@ export class XmlReader {
   #decode(start: number, end: number): string {
     if (this.#nextAmp < start && this.#nextAmp !== -2) {
       this.#nextAmp = this.#buf.indexOf(AMP, start);
-      // -2: no '&' anywhere after this point, so no later value needs looking at.
+      // -2: no '&' from this point on, so no later value needs looking at.
       if (this.#nextAmp < 0) this.#nextAmp = -2;
     }
     const text = this.#buf.toString('utf8', start, end);
