@@ -75,6 +75,17 @@ export function headerCipher(bytes: Uint8Array): string | null {
 
 type VariantValue = number | bigint | boolean | string | Buffer;
 
+/** The VariantDictionary value types: the size each must have (null where the length is free) and how it reads. */
+const VARIANT_READERS: Readonly<Record<number, { readonly size: number | null; readonly read: (value: Buffer) => VariantValue }>> = {
+  0x04: { size: 4, read: (v) => v.readUInt32LE(0) },
+  0x05: { size: 8, read: (v) => v.readBigUInt64LE(0) },
+  0x08: { size: 1, read: (v) => v.readUInt8(0) !== 0 },
+  0x0c: { size: 4, read: (v) => v.readInt32LE(0) },
+  0x0d: { size: 8, read: (v) => v.readBigInt64LE(0) },
+  0x18: { size: null, read: (v) => v.toString('utf8') },
+  0x42: { size: null, read: (v) => v },
+};
+
 /** KDBX 4's VariantDictionary (KdfParameters), or null when it is malformed. */
 function variantDictionary(data: Buffer): Map<string, VariantValue> | null {
   if (data.length < 2 || data.readUInt8(1) !== 1) return null;
@@ -91,36 +102,9 @@ function variantDictionary(data: Buffer): Map<string, VariantValue> | null {
     const valueLength = data.readUInt32LE(keyEnd);
     const value = data.subarray(keyEnd + 4, keyEnd + 4 + valueLength);
     if (value.length !== valueLength) return null;
-    switch (type) {
-      case 0x04:
-        if (valueLength !== 4) return null;
-        items.set(key, value.readUInt32LE(0));
-        break;
-      case 0x05:
-        if (valueLength !== 8) return null;
-        items.set(key, value.readBigUInt64LE(0));
-        break;
-      case 0x08:
-        if (valueLength !== 1) return null;
-        items.set(key, value.readUInt8(0) !== 0);
-        break;
-      case 0x0c:
-        if (valueLength !== 4) return null;
-        items.set(key, value.readInt32LE(0));
-        break;
-      case 0x0d:
-        if (valueLength !== 8) return null;
-        items.set(key, value.readBigInt64LE(0));
-        break;
-      case 0x18:
-        items.set(key, value.toString('utf8'));
-        break;
-      case 0x42:
-        items.set(key, value);
-        break;
-      default:
-        return null;
-    }
+    const reader = VARIANT_READERS[type];
+    if (reader === undefined || (reader.size !== null && valueLength !== reader.size)) return null;
+    items.set(key, reader.read(value));
     offset = keyEnd + 4 + valueLength;
   }
   return null;
