@@ -14,6 +14,7 @@ import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
 import { closest } from './text';
 import type { VaultHolder } from './vault/holder';
+import { argon2 } from './vault/argon2-hash';
 import { discardEarlyKdf, earlyKdfReady, startEarlyKdf } from './vault/kdf-early';
 
 /** A start-up failure: printed as one line, `kdbx-gateway: …`, with exit status 1 (2 for usage). */
@@ -93,7 +94,7 @@ async function check(env: Env): Promise<void> {
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
   const keys = load.loadKeys(config);
-  process.stdout.write(checkText(config, snapshot, keys, openMs));
+  process.stdout.write(checkText(config, snapshot, keys, openMs, argon2().lastBuild()));
 }
 
 async function demo(env: Env): Promise<void> {
@@ -161,7 +162,14 @@ async function serve(env: Env): Promise<void> {
     // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
     const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
     const snapshot = holder.current();
-    logger.info('vault loaded', { path: config.vaultPath, entries: snapshot?.info.entries, format: snapshot?.info.format });
+    // Which Argon2 binary opened it, when one did: the AVX2 build, or the slower portable one.
+    const argon2Build = argon2().lastBuild();
+    logger.info('vault loaded', {
+      path: config.vaultPath,
+      entries: snapshot?.info.entries,
+      format: snapshot?.info.format,
+      ...(argon2Build === null ? {} : { argon2: argon2Build }),
+    });
     const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;

@@ -63,6 +63,15 @@ describe('check', () => {
     expect(res.stdout).not.toContain(demo.key);
   });
 
+  test('says which Argon2 binary opened the vault: the AVX2 build where `npm run build` made it and the CPU has AVX2', () => {
+    const built = existsSync(path.join(__dirname, '..', '..', 'dist', 'native', 'argon2-avx2.node'));
+    const avx2 = process.platform === 'linux' && process.arch === 'x64' && /^flags\s*:.*\bavx2\b/m.test(readFileSync('/proc/cpuinfo', 'latin1'));
+    // In CI (x86-64 with AVX2 and a compiler) the fast build must be the one in use.
+    if (process.env['CI'] === 'true' && avx2) expect(built).toBe(true);
+    const res = run(['check'], { cwd: demo.dir });
+    expect(res.stdout).toMatch(built && avx2 ? /kdf:.*\(hashed by argon2's AVX2 build\)\n/ : /kdf:.*\(hashed by argon2's portable build\)\n/);
+  });
+
   test('loads no logger, YAML, schema, glob or IP library: they would slow the open it times', () => {
     const dir = scratch();
     const loaded = path.join(dir, 'loaded.txt');

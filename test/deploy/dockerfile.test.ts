@@ -113,6 +113,21 @@ describe('Dockerfile.multistage stages', () => {
     for (const glob of include) expect(copied).toContain(glob.split('/')[0]);
   });
 
+  test("the build stage gets every script `npm run build` runs, and a C++ compiler for argon2's AVX2 build", () => {
+    const build = stages.find((s) => runLines(s).some((r) => /\bnpm run build\b/.test(r))) as Stage;
+    const copied = new Set(copiesFrom(build).filter((c) => c.from === null).flatMap((c) => c.sources.map((s) => s.replace(/\/$/, ''))));
+    const script = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build'] ?? '';
+    const files = [...script.matchAll(/\bnode (\S+)/g)].map((m) => m[1] ?? '');
+    expect(files).toContain('native/build-argon2.cjs');
+    for (const file of files) expect(copied).toContain(file.split('/')[0]);
+    // Without a compiler the build still succeeds, so only this rule keeps the image's fast Argon2.
+    const runs = runLines(build);
+    const compiler = runs.findIndex((r) => /apt-get install\b.*\bg\+\+/.test(r));
+    expect(compiler).toBeGreaterThanOrEqual(0);
+    expect(compiler).toBeLessThan(runs.findIndex((r) => /\bnpm run build\b/.test(r)));
+    expect(runLines(runtime).filter((r) => /apt-get install/.test(r))).toEqual([]);
+  });
+
   test('every file copied from the build context exists and is not excluded by .dockerignore', () => {
     const ignored = new Set(dockerignore().map((l) => l.replace(/^\//, '').replace(/\/$/, '')));
     for (const copy of stages.flatMap(copiesFrom).filter((c) => c.from === null)) {
