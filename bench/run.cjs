@@ -6,6 +6,7 @@ const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { makeVault } = require('./make-vault.cjs');
+const { measureOpens } = require('./open-time.cjs');
 
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'server', 'main.js');
@@ -45,18 +46,6 @@ async function load(url, headers, seconds = SECONDS, connections = CONNECTIONS) 
   await autocannon({ url, headers, connections, duration: 1 }); // warm-up, not counted
   const r = await autocannon({ url, headers, connections, duration: seconds });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, requests: r.requests.total, failed: r.errors + r.timeouts + r.non2xx };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function timeCommand(cmd, args, input, env) {
-  const runs = [];
-  for (let i = 0; i < 3; i += 1) {
-    const t = process.hrtime.bigint();
-    const res = spawnSync(cmd, args, { input, env: { ...process.env, ...env }, encoding: 'utf8' });
-    if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
-    runs.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(runs);
 }
 
 function table(rows, columns) {
@@ -137,17 +126,8 @@ function table(rows, columns) {
     'loop stall max ms': r.loop,
   }));
 
-  // Opening vaults: the gateway's `check` and keepassxc-cli, whole commands, median of 3.
-  const opens = [];
-  const haveKxc = spawnSync('keepassxc-cli', ['--version']).status === 0;
-  const argon = path.join(tmp, 'argon2d-64mib.kdbx');
-  await makeVault(argon, PASSWORD, { entries: 50, kdf: { name: 'argon2d', memoryMiB: 64, iterations: 10, parallelism: 2 } });
-  const kxc31 = path.join(ROOT, 'test', 'fixtures', 'kxc-basic.kdbx');
-  for (const [name, file, password] of [['Argon2d 64 MiB, 10 iterations, 2 lanes', argon, PASSWORD], ['AES-KDF (keepassxc-cli made, 6.4M rounds)', kxc31, 'fixture-kxc-basic-9f3a']]) {
-    const gatewayMs = timeCommand(process.execPath, [MAIN, 'check'], '', { KDBX_PATH: file, KDBX_PASSWORD: password, API_KEY: 'bench-check-key' });
-    const kxcMs = haveKxc ? timeCommand('keepassxc-cli', ['ls', '-q', file], `${password}\n`, {}) : NaN;
-    opens.push({ vault: name, 'check ms': Math.round(gatewayMs), 'keepassxc-cli ms': Math.round(kxcMs), ratio: (gatewayMs / kxcMs).toFixed(2) });
-  }
+  // Opening vaults: the gateway's `check` and keepassxc-cli, whole commands, interleaved, median of 7.
+  const { rows: opens, note: openNote } = await measureOpens({ runs: 7, tmp });
   const sizes = [];
   for (const entries of [1000, 10_000]) {
     const file = path.join(tmp, `size-${entries}.kdbx`);
@@ -161,6 +141,7 @@ function table(rows, columns) {
     table(printable, Object.keys(printable[0])),
     '',
     table(opens, Object.keys(opens[0])),
+    ...(openNote ? [openNote] : []),
     '',
     table(sizes, Object.keys(sizes[0])),
   ].join('\n');

@@ -14,6 +14,8 @@ import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
 import { closest } from './text';
 import type { VaultHolder } from './vault/holder';
+import type { KdfBuild } from './cli/check';
+import { aesKdfEngine } from './vault/aes-kdf-rounds';
 import { argon2 } from './vault/argon2-hash';
 import { discardEarlyKdf, earlyKdfReady, startEarlyKdf } from './vault/kdf-early';
 
@@ -75,6 +77,12 @@ function startKdfEarly(env: Env): void {
   }
 }
 
+/** Which code derived the key at start-up: the native builds or the slower portable ones (README, Performance). */
+function kdfBuild(kdf: string): KdfBuild | null {
+  if (kdf === 'AES-KDF') return aesKdfEngine().lastBuild();
+  return kdf.startsWith('Argon2') ? argon2().lastBuild() : null;
+}
+
 /** The first open at start-up, taking the early KDF's result, which is dropped afterwards if unused. */
 async function firstSnapshot(config: Config, load: typeof import('./load')): Promise<Awaited<ReturnType<typeof load.loadSnapshot>>> {
   try {
@@ -94,7 +102,7 @@ async function check(env: Env): Promise<void> {
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
   const keys = load.loadKeys(config);
-  process.stdout.write(checkText(config, snapshot, keys, openMs, argon2().lastBuild()));
+  process.stdout.write(checkText(config, snapshot, keys, openMs, kdfBuild(snapshot.info.kdf.name)));
 }
 
 async function demo(env: Env): Promise<void> {
@@ -162,13 +170,12 @@ async function serve(env: Env): Promise<void> {
     // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
     const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
     const snapshot = holder.current();
-    // Which Argon2 binary opened it, when one did: the AVX2 build, or the slower portable one.
-    const argon2Build = argon2().lastBuild();
+    const build = snapshot ? kdfBuild(snapshot.info.kdf.name) : null;
     logger.info('vault loaded', {
       path: config.vaultPath,
       entries: snapshot?.info.entries,
       format: snapshot?.info.format,
-      ...(argon2Build === null ? {} : { argon2: argon2Build }),
+      ...(build === null ? {} : { kdf: snapshot?.info.kdf.name, kdfBuild: build }),
     });
     const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;

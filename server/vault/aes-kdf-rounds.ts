@@ -1,6 +1,7 @@
-// AES-KDF's rounds in native code, the key's two halves on two threads as KeePassXC runs them.
+// AES-KDF's rounds in native code: both halves in one AES-NI loop (native/aes-kdf.c) where the CPU has AES-NI, else OpenSSL on two threads.
 import { createCipheriv } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { checkedNative, nativePart } from './native-parts';
 
 const BLOCK = 16;
 const CHUNK_BLOCKS = 65_536;
@@ -57,19 +58,76 @@ function halfInWorker(seed: Uint8Array, half: Uint8Array, rounds: number): Promi
   });
 }
 
-/** The AES-KDF of a 32-byte composite key: the second half on a worker thread while this one does the first. */
-export async function aesKdf(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array> {
+/** The AES-KDF of a 32-byte composite key by OpenSSL: the second half on a worker thread while this one does the first. */
+async function opensslAesKdf(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array> {
+  if (credentials.length !== 2 * BLOCK || rounds < WORKER_MIN_ROUNDS) return opensslHalves(credentials, seed, rounds);
   const out = new Uint8Array(credentials.length);
-  if (credentials.length !== 2 * BLOCK || rounds < WORKER_MIN_ROUNDS) {
-    for (let offset = 0; offset < credentials.length; offset += BLOCK) {
-      out.set(chain(createCipheriv, seed, credentials.subarray(offset, offset + BLOCK), rounds, CHUNK_BLOCKS), offset);
-    }
-    return out;
-  }
   const second = halfInWorker(seed, credentials.slice(BLOCK), rounds);
   // A failed worker must not leave an unhandled rejection while this thread works.
   second.catch(() => undefined);
   out.set(chain(createCipheriv, seed, credentials.subarray(0, BLOCK), rounds, CHUNK_BLOCKS), 0);
   out.set(await second, BLOCK);
   return out;
+}
+
+/** Which code computed an AES-KDF: native/aes-kdf.c with AES-NI, or OpenSSL's CBC chains. */
+export type AesKdfBuild = 'aes-ni' | 'openssl';
+
+interface Binding {
+  aesKdf(key: Uint8Array, seed: Uint8Array, rounds: number): Promise<Buffer>;
+}
+
+export interface AesKdf {
+  compute(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array>;
+  /** The code that computed the last result, or null before the first. */
+  lastBuild(): AesKdfBuild | null;
+}
+
+// A check of the native loop against OpenSSL: fixed inputs, enough rounds to exercise the loop.
+const CHECK_KEY = new Uint8Array(32).map((_, i) => 0xa0 ^ i);
+const CHECK_SEED = new Uint8Array(32).map((_, i) => i);
+const CHECK_ROUNDS = 1000;
+
+/**
+ * An AES-KDF that uses the AES-NI build at `nativeFile` when given (pass null where the CPU lacks
+ * AES-NI). The build's first use runs the check beside the first real derivation, so it adds no
+ * wait; a build that disagrees with OpenSSL is dropped, and OpenSSL recomputes.
+ */
+export function createAesKdf(options: { nativeFile: string | null }): AesKdf {
+  const fast = checkedNative<Binding>(options.nativeFile, 'aesKdf', async (binding) => {
+    const result = await binding.aesKdf(CHECK_KEY, CHECK_SEED, CHECK_ROUNDS);
+    return result.toString('hex') === Buffer.from(opensslHalves(CHECK_KEY, CHECK_SEED, CHECK_ROUNDS)).toString('hex');
+  });
+  let last: AesKdfBuild | null = null;
+  return {
+    async compute(credentials, seed, rounds) {
+      const fits = credentials.length === 2 * BLOCK && seed.length === 32;
+      const result = fits ? await fast.run((binding) => binding.aesKdf(credentials, seed, rounds)) : null;
+      last = result === null ? 'openssl' : 'aes-ni';
+      return result === null ? opensslAesKdf(credentials, seed, rounds) : new Uint8Array(result);
+    },
+    lastBuild: () => last,
+  };
+}
+
+/** Both halves by OpenSSL on this thread: the reference the native build is checked against. */
+function opensslHalves(credentials: Uint8Array, seed: Uint8Array, rounds: number): Uint8Array {
+  const out = new Uint8Array(credentials.length);
+  for (let offset = 0; offset < credentials.length; offset += BLOCK) {
+    out.set(chain(createCipheriv, seed, credentials.subarray(offset, offset + BLOCK), rounds, CHUNK_BLOCKS), offset);
+  }
+  return out;
+}
+
+let shared: AesKdf | null = null;
+
+/** The process's AES-KDF, chosen on first use. */
+export function aesKdfEngine(): AesKdf {
+  shared ??= createAesKdf({ nativeFile: nativePart('aes-kdf.node', 'aes') });
+  return shared;
+}
+
+/** The AES-KDF of a composite key (KeePass: each 16-byte half encrypted `rounds` times under `seed`). */
+export function aesKdf(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array> {
+  return aesKdfEngine().compute(credentials, seed, rounds);
 }

@@ -1,7 +1,5 @@
-// Argon2 in native code: node-argon2's AVX2 build (native/build-argon2.cjs) where the CPU has AVX2, else its prebuilt binary.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// Argon2 in native code: node-argon2's AVX2 build (native/build.cjs) where the CPU has AVX2, else its prebuilt binary.
+import { checkedNative, nativePart } from './native-parts';
 
 export interface Argon2Arguments {
   readonly password: Uint8Array;
@@ -95,16 +93,6 @@ async function portableHash(args: Argon2Arguments): Promise<Uint8Array> {
   return new Uint8Array(hash);
 }
 
-/** Loads an AVX2 build, or null when there is none or it does not load (another libc, say). */
-function loadBinding(file: string): Binding | null {
-  try {
-    const binding = createRequire(__filename)(file) as Partial<Binding>;
-    return typeof binding.hash === 'function' ? (binding as Binding) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * An Argon2 that uses the AVX2 build at `avx2File` when given (pass null where the CPU lacks
  * AVX2). The build's first use runs the RFC 9106 vector beside the first real hash, so checking
@@ -112,76 +100,24 @@ function loadBinding(file: string): Binding | null {
  * hashes from then on.
  */
 export function createArgon2(options: { avx2File: string | null }): Argon2 {
-  let fast: { binding: Binding; verified: Promise<boolean> } | null | undefined = options.avx2File === null ? null : undefined;
+  const fast = checkedNative<Binding>(options.avx2File, 'hash', async (binding) => (await binding.hash(SELF_TEST)).toString('hex') === SELF_TEST_TAG);
   let last: Argon2Build | null = null;
-
-  function avx2(): typeof fast {
-    if (fast === undefined) {
-      const binding = loadBinding(options.avx2File as string);
-      fast =
-        binding === null
-          ? null
-          : {
-              binding,
-              verified: binding.hash(SELF_TEST).then(
-                (tag) => tag.toString('hex') === SELF_TEST_TAG,
-                () => false,
-              ),
-            };
-    }
-    return fast;
-  }
-
   return {
     async hash(args) {
       checkLimits(args);
-      const build = avx2();
-      if (build) {
-        const [ok, outcome] = await Promise.all([
-          build.verified,
-          build.binding.hash(optionsOf(args)).then(
-            (hash) => ({ hash }),
-            (error: unknown) => ({ error }),
-          ),
-        ]);
-        if (ok) {
-          if ('error' in outcome) throw outcome.error;
-          last = 'avx2';
-          return new Uint8Array(outcome.hash);
-        }
-        if ('hash' in outcome) outcome.hash.fill(0);
-        fast = null;
-      }
-      const hash = await portableHash(args);
-      last = 'portable';
-      return hash;
+      const hash = await fast.run((binding) => binding.hash(optionsOf(args)));
+      last = hash === null ? 'portable' : 'avx2';
+      return hash === null ? portableHash(args) : new Uint8Array(hash);
     },
     lastBuild: () => last,
   };
-}
-
-/** True when Linux reports AVX2 for this CPU (and so that the kernel saves its registers). */
-export function cpuHasAvx2(cpuinfo: string): boolean {
-  return /^flags\s*:.*\bavx2\b/m.test(cpuinfo);
-}
-
-// dist/server/vault -> dist/native, where `npm run build` puts the AVX2 build.
-const AVX2_FILE = path.join(__dirname, '..', '..', 'native', 'argon2-avx2.node');
-
-function defaultAvx2File(): string | null {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
-  try {
-    return cpuHasAvx2(readFileSync('/proc/cpuinfo', 'latin1')) ? AVX2_FILE : null;
-  } catch {
-    return null;
-  }
 }
 
 let shared: Argon2 | null = null;
 
 /** The process's Argon2, chosen on first use. */
 export function argon2(): Argon2 {
-  shared ??= createArgon2({ avx2File: defaultAvx2File() });
+  shared ??= createArgon2({ avx2File: nativePart('argon2-avx2.node', 'avx2') });
   return shared;
 }
 

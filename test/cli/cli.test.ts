@@ -63,13 +63,21 @@ describe('check', () => {
     expect(res.stdout).not.toContain(demo.key);
   });
 
-  test('says which Argon2 binary opened the vault: the AVX2 build where `npm run build` made it and the CPU has AVX2', () => {
-    const built = existsSync(path.join(__dirname, '..', '..', 'dist', 'native', 'argon2-avx2.node'));
-    const avx2 = process.platform === 'linux' && process.arch === 'x64' && /^flags\s*:.*\bavx2\b/m.test(readFileSync('/proc/cpuinfo', 'latin1'));
-    // In CI (x86-64 with AVX2 and a compiler) the fast build must be the one in use.
-    if (process.env['CI'] === 'true' && avx2) expect(built).toBe(true);
-    const res = run(['check'], { cwd: demo.dir });
-    expect(res.stdout).toMatch(built && avx2 ? /kdf:.*\(hashed by argon2's AVX2 build\)\n/ : /kdf:.*\(hashed by argon2's portable build\)\n/);
+  test('says which code derived the key: the native builds where `npm run build` made them and the CPU runs them', () => {
+    const built = (file: string): boolean => existsSync(path.join(__dirname, '..', '..', 'dist', 'native', file));
+    const flags = process.platform === 'linux' && process.arch === 'x64' ? readFileSync('/proc/cpuinfo', 'latin1') : '';
+    const has = (flag: string): boolean => new RegExp(`^flags\\s*:.*\\b${flag}\\b`, 'm').test(flags);
+    // In CI (x86-64 with AVX2, AES-NI and a compiler) the native builds must be the ones in use.
+    if (process.env['CI'] === 'true' && has('avx2') && has('aes')) expect([built('argon2-avx2.node'), built('aes-kdf.node')]).toEqual([true, true]);
+    const argon = run(['check'], { cwd: demo.dir });
+    expect(argon.stdout).toMatch(
+      built('argon2-avx2.node') && has('avx2') ? /kdf:.*\(hashed by argon2's AVX2 build\)\n/ : /kdf:.*\(hashed by argon2's portable build\)\n/,
+    );
+    const basic = manifest.vaults.find((v) => v.file === 'kxc-basic.kdbx');
+    const aes = run(['check'], { cwd: scratch(), env: { KDBX_PATH: path.join(FIXTURES_DIR, 'kxc-basic.kdbx'), KDBX_PASSWORD: basic?.password ?? '', API_KEY: 'check-only-key-8842' } });
+    expect(aes.stdout).toMatch(
+      built('aes-kdf.node') && has('aes') ? /kdf:\s+AES-KDF, \d+ rounds \(computed with AES-NI, both halves in one loop\)\n/ : /kdf:\s+AES-KDF, \d+ rounds \(computed by OpenSSL\)\n/,
+    );
   });
 
   test('loads no logger, YAML, schema, glob or IP library: they would slow the open it times', () => {

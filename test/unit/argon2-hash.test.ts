@@ -4,11 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as argon2 from 'argon2';
-import { createArgon2, cpuHasAvx2, type Argon2Arguments } from '../../server/vault/argon2-hash';
+import { createArgon2, type Argon2Arguments } from '../../server/vault/argon2-hash';
+import { cpuFlagsOf } from '../../server/vault/native-parts';
 
 // Where `npm run build` (run by `npm test` before jest) writes it.
 const AVX2_FILE = path.join(__dirname, '..', '..', 'dist', 'native', 'argon2-avx2.node');
-const canRunAvx2 = process.platform === 'linux' && process.arch === 'x64' && cpuHasAvx2(readFileSync('/proc/cpuinfo', 'latin1'));
+const canRunAvx2 = process.platform === 'linux' && process.arch === 'x64' && cpuFlagsOf(readFileSync('/proc/cpuinfo', 'latin1')).has('avx2');
 
 async function reference(args: Argon2Arguments): Promise<string> {
   const hash = await argon2.hash(Buffer.from(args.password), {
@@ -67,10 +68,11 @@ test("the self-test vector is RFC 9106's Argon2d example, as the prebuilt binary
   expect(tag.toString('hex')).toBe('512b391b6f1162975371d30919734294f868e3be3984f3c1a13a4db9fabe4acb');
 });
 
-test('the CPU flag test reads /proc/cpuinfo as Linux writes it', () => {
-  expect(cpuHasAvx2('processor\t: 0\nflags\t\t: fpu sse2 avx avx2 bmi2\nbugs\t\t: spectre_v1\n')).toBe(true);
-  expect(cpuHasAvx2('processor\t: 0\nflags\t\t: fpu sse2 avx avx512f\nbugs\t\t: avx2_is_not_a_flag_here\n')).toBe(false);
-  expect(cpuHasAvx2('')).toBe(false);
+test('the CPU flags are read from /proc/cpuinfo as Linux writes it', () => {
+  const flags = cpuFlagsOf('processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 aes avx avx2 bmi2\nbugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n');
+  expect([...flags]).toEqual(['fpu', 'sse2', 'aes', 'avx', 'avx2', 'bmi2']);
+  expect(cpuFlagsOf('processor\t: 0\nflags\t\t: fpu sse2 avx avx512f\nbugs\t\t: avx2\n').has('avx2')).toBe(false);
+  expect(cpuFlagsOf('').size).toBe(0);
 });
 
 describe('the AVX2 build', () => {
