@@ -54,7 +54,7 @@ fi
 main_js=dist/server/main.js
 stale_source() {
   # The first source newer than the build, if any.
-  find server package.json tsconfig*.json -newer "$main_js" -print 2>/dev/null | head -n 1
+  find server native package.json tsconfig*.json -newer "$main_js" -print 2>/dev/null | head -n 1
 }
 if [[ ! -f $main_js || $installed == true || -n $(stale_source) ]]; then
   say "building: npm run build"
