@@ -41,15 +41,20 @@ export function loadNative<T extends object>(file: string, exported: keyof T): T
   }
 }
 
+export interface CheckedNative<T> {
+  /** The part's result, or null when there is no usable part: the caller then computes the portable way. */
+  run(call: (part: T) => Promise<Uint8Array>): Promise<Uint8Array | null>;
+}
+
 /**
  * A native part that is trusted only once it gives a known answer. The check runs beside the
  * part's first real call, so it adds no wait; a part that fails it (or will not load) is dropped,
  * and `run` answers null so the caller computes the portable way, from then on.
  */
-export function checkedNative<T extends object>(file: string | null, exported: keyof T, check: (part: T) => Promise<boolean>) {
+export function checkedNative<T extends object>(file: string | null, exported: keyof T, check: (part: T) => Promise<boolean>): CheckedNative<T> {
   let state: { part: T; verified: Promise<boolean> } | null | undefined = file === null ? null : undefined;
   return {
-    async run(call: (part: T) => Promise<Uint8Array>): Promise<Uint8Array | null> {
+    async run(call) {
       if (state === undefined) {
         const part = loadNative<T>(file as string, exported);
         state = part === null ? null : { part, verified: check(part).catch(() => false) };

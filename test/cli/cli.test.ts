@@ -226,6 +226,9 @@ describe('serve', () => {
       expect(await server.stop()).toBe(0);
     }
     expect(server.output()).not.toContain(demo.key);
+    // The start-up line names the vault's KDF and the code that derived its key (README, Performance).
+    const loaded = server.output().split('\n').find((line) => line.includes('"message":"vault loaded"')) ?? '';
+    expect(JSON.parse(loaded)).toMatchObject({ entries: 4, kdf: 'Argon2id', kdfBuild: expect.stringMatching(/^(avx2|portable)$/) });
   });
 
   test('reads the mattstash server\'s variables and .mattstash.txt, and answers /api/health', async () => {
