@@ -96,6 +96,8 @@ else {
 }
 for (const [file, make, otherwise] of PARTS) {
   const started = Date.now();
+  // A build left from other sources (an older argon2, say) must not outlive a build that fails now.
+  fs.rmSync(path.join(OUT_DIR, file), { force: true });
   try {
     if (why !== null) throw new Skip(why);
     const what = make();
