@@ -12,7 +12,6 @@ import type { SharedLimitStores } from './rate-limit-store';
 import type { Config, ConfigIo, Env } from './config';
 import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
-import { closest } from './text';
 import type { VaultHolder } from './vault/holder';
 import type { KdfBuild } from './cli/check';
 import { aesKdfEngine } from './vault/aes-kdf-rounds';
@@ -297,12 +296,14 @@ function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watc
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-function parseArgs(argv: readonly string[]): { command: string; name: string } {
+async function parseArgs(argv: readonly string[]): Promise<{ command: string; name: string }> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h') return { command: 'help', name: '' };
   if (first === '--version' || first === '-v') return { command: 'version', name: '' };
   const command = first ?? 'serve';
   if (!COMMANDS.includes(command)) {
+    // Loaded only here: the common path starts the vault's KDF before anything it can do without.
+    const { closest } = await import('./text');
     const hint = closest(command, COMMANDS);
     throw new StartupError(`unknown command '${command}'${hint ? `; did you mean '${hint}'?` : ''} (see kdbx-gateway --help)`, 2);
   }
@@ -322,7 +323,7 @@ function parseArgs(argv: readonly string[]): { command: string; name: string } {
 }
 
 async function main(argv: readonly string[], env: Env): Promise<void> {
-  const { command, name } = parseArgs(argv);
+  const { command, name } = await parseArgs(argv);
   switch (command) {
     case 'help':
       process.stdout.write(USAGE);

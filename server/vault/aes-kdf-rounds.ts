@@ -1,6 +1,5 @@
 // AES-KDF's rounds in native code: both halves in one AES-NI loop (native/aes-kdf.c) where the CPU has AES-NI, else OpenSSL on two threads.
 import { createCipheriv } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { checkedNative, nativePart } from './native-parts';
 
 const BLOCK = 16;
@@ -39,7 +38,7 @@ half.fill(0);
 parentPort.postMessage(result);
 `;
 
-function halfInWorker(seed: Uint8Array, half: Uint8Array, rounds: number): Promise<Uint8Array> {
+function halfInWorker(Worker: typeof import('node:worker_threads').Worker, seed: Uint8Array, half: Uint8Array, rounds: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -61,8 +60,10 @@ function halfInWorker(seed: Uint8Array, half: Uint8Array, rounds: number): Promi
 /** The AES-KDF of a 32-byte composite key by OpenSSL: the second half on a worker thread while this one does the first. */
 async function opensslAesKdf(credentials: Uint8Array, seed: Uint8Array, rounds: number): Promise<Uint8Array> {
   if (credentials.length !== 2 * BLOCK || rounds < WORKER_MIN_ROUNDS) return opensslHalves(credentials, seed, rounds);
+  // Only this fallback needs a worker: loading worker_threads up front would delay the native KDF's start.
+  const { Worker } = await import('node:worker_threads');
   const out = new Uint8Array(credentials.length);
-  const second = halfInWorker(seed, credentials.slice(BLOCK), rounds);
+  const second = halfInWorker(Worker, seed, credentials.slice(BLOCK), rounds);
   // A failed worker must not leave an unhandled rejection while this thread works.
   second.catch(() => undefined);
   out.set(chain(createCipheriv, seed, credentials.subarray(0, BLOCK), rounds, CHUNK_BLOCKS), 0);
