@@ -6,7 +6,7 @@ import type { RequestListener } from 'node:http';
 import type { Logger } from 'winston';
 import { identify, requireKey } from './access/authenticate';
 import type { KeyStore } from './access/key-ring';
-import { auditTrail, type AuditSink } from './audit';
+import { auditTrail, rememberRouteBase, type AuditSink } from './audit';
 import type { Cidr, Rate } from './config-parsers';
 import { allowedIps } from './http/allowed-ips';
 import { fastLane } from './http/fast-lane';
@@ -78,6 +78,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(docsRouter({ version: deps.version, metrics: deps.metrics !== undefined }));
 
   const api = express.Router();
+  api.use(rememberRouteBase());
   if (deps.audit) api.use(auditTrail(deps.audit));
   if (access.allowedIps.length) api.use(allowedIps(access.allowedIps));
   const corsMiddleware = access.corsOrigins.length

@@ -37,7 +37,19 @@ export function routeOf(req: Request): string {
   const route: unknown = (req as { route?: unknown }).route;
   const template = typeof route === 'object' && route !== null ? (route as { path?: unknown }).path : undefined;
   // Wildcards are shown as the contract writes them: `/credentials/*rest` → `/credentials/{name}`.
-  return typeof template === 'string' ? `${req.baseUrl}${template.replace('*rest', '{name}')}` : 'unmatched';
+  return typeof template === 'string' ? `${req.routeBase ?? req.baseUrl}${template.replace('*rest', '{name}')}` : 'unmatched';
+}
+
+/**
+ * First on the API router: notes where it is mounted. An error thrown in a route leaves the router
+ * before the answer is written, and Express then resets `baseUrl`, which would label a 404 on
+ * `/api/v1/credentials/{name}` as `/credentials/{name}`: two series for one route.
+ */
+export function rememberRouteBase(): RequestHandler {
+  return function rememberRouteBaseMiddleware(req, _res, next) {
+    req.routeBase = req.baseUrl;
+    next();
+  };
 }
 
 export function auditTrail(sink: AuditSink): RequestHandler {

@@ -19,6 +19,8 @@ declare module 'express-serve-static-core' {
     authError?: Error;
     /** The route template (`/api/v1/credentials/{name}/versions`), for metrics and audit; never a name. */
     routeTemplate?: string;
+    /** Where the API router is mounted (`/api/v1`): Express resets `baseUrl` when an error leaves the router. */
+    routeBase?: string;
     audit?: AuditInfo;
   }
 }

@@ -164,8 +164,10 @@ describe('audit', () => {
       status: 200,
     });
     expect(byId.get('audit-list')).toMatchObject({ route: '/api/v1/credentials', credential: null, revealed: false, status: 200 });
-    expect(byId.get('audit-missing')).toMatchObject({ credential: 'nope', status: 404 });
-    expect(byId.get('audit-fail')).toMatchObject({ key: null, status: 401 });
+    // An error answer keeps the route's full template, as a 200 does: one series per route in dashboards.
+    expect(byId.get('audit-missing')).toMatchObject({ route: '/api/v1/credentials/{name}', credential: 'nope', status: 404 });
+    // Refused before any route was matched: no template to give.
+    expect(byId.get('audit-fail')).toMatchObject({ route: 'unmatched', key: null, status: 401 });
     expect(byId.get('audit-field')).toMatchObject({ key: 'bravo', route: '/api/v1/credentials/{name}/fields/{field}', revealed: true, status: 200 });
     expect(byId.has('audit-health')).toBe(false);
     expect(JSON.stringify(t.audit)).not.toMatch(/ops-key-|db-pass|old-pass/);
@@ -179,12 +181,16 @@ describe('metrics', () => {
     await request(t.app).get('/api/v1/credentials/db/versions').set('X-API-Key', KEY_A);
     await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A);
     await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', 'bad-key-value');
+    expect((await request(t.app).get('/api/v1/db-url/db?dialect=nosuch').set('X-API-Key', KEY_B)).status).toBe(400);
     const res = await request(t.app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const text = res.text;
     expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/credentials\/\{name\}",status="200"\} 1/);
     expect(text).toMatch(/route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 1/);
+    // Error answers are counted under the same template as successes.
+    expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/db-url\/\{name\}",status="400"\} 1/);
+    expect(text).not.toMatch(/route="\/(credentials|db-url)/);
     expect(text).toMatch(/kdbx_gateway_rate_limited_total\{limiter="key"\} 1/);
     expect(text).toMatch(/kdbx_gateway_auth_failures_total 1/);
     expect(text).toMatch(/kdbx_gateway_vault_entries 1/);
