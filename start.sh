@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick start (API.md §9): install, build, create the demo vault when there is none, start the
+# Quick start: install, build, create the demo vault when there is none, start the
 # gateway and print its URL, an API key and two curl examples. Run again, it reuses what is there.
 #
 #   ./start.sh                      # http://127.0.0.1:8000
@@ -85,9 +85,13 @@ else
     die "there is no vault at $vault, and KDBX_KEYFILE is set: point KDBX_PATH at your vault, or unset KDBX_KEYFILE to create the demo vault"
   fi
   say "no vault at $vault; creating the demo vault: node $main_js demo"
-  if ! node "$main_js" demo; then
+  # Only demo's first line (the files it made): its key and "how to start" would repeat what this
+  # script prints once the gateway serves.
+  if ! demo_out=$(node "$main_js" demo 2>&1); then
+    printf '%s\n' "$demo_out" >&2
     die "the demo could not be created (see above); it never overwrites files: move them away, or point KDBX_PATH at your own vault"
   fi
+  printf '%s\n' "${demo_out%%$'\n'*}"
   created_demo=true
 fi
 
