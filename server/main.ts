@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The process: the only place that reads the environment, touches disk, listens and handles signals.
-import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
@@ -76,17 +76,34 @@ function startKdfEarly(env: Env): void {
   }
 }
 
+/** The vault file's size, or 0 when it cannot be read (loadSnapshot then says why). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Which code derived the key at start-up: the native builds or the slower portable ones (README, Performance). */
 function kdfBuild(kdf: string): KdfBuild | null {
   if (kdf === 'AES-KDF') return aesKdfEngine().lastBuild();
   return kdf.startsWith('Argon2') ? argon2().lastBuild() : null;
 }
 
-/** The first open at start-up, taking the early KDF's result, which is dropped afterwards if unused. */
+/**
+ * The first open at start-up, taking the early KDF's result, which is dropped afterwards if unused.
+ * A vault large for the heap opens in a worker, so that running out of memory is one clear line.
+ */
 async function firstSnapshot(config: Config, load: typeof import('./load')): Promise<Awaited<ReturnType<typeof load.loadSnapshot>>> {
   try {
     await earlyKdfReady();
-    return await load.loadSnapshot(config);
+    const { opensInWorker } = await import('./vault/heap-fit');
+    if (!opensInWorker(fileSize(config.vaultPath))) return await load.loadSnapshot(config);
+    // Rare (a vault large for the heap): the worker derives the key again, and the early one is
+    // dropped. Decided only now because loading node:v8 first would delay the early KDF's start.
+    const { openVaultInWorker } = await import('./vault/open-in-worker');
+    return await load.loadSnapshot(config, openVaultInWorker);
   } finally {
     discardEarlyKdf();
   }

@@ -79,8 +79,8 @@ const reload = apiOperation(
       '403': forbidden('The key may not call admin routes.', { admin: 'this API key may not call admin routes' }),
       '409': problem(
         409,
-        "The file could not be opened (kdbxweb's error code in `detail`: `FileCorrupt`, `InvalidKey`, `BadSignature`, or " +
-          "the file system's), or the gateway has no vault file to reload. The last good vault stays served.",
+        "The file could not be opened (kdbxweb's error code in `detail`: `FileCorrupt`, `InvalidKey`, `BadSignature`, " +
+          "`OutOfMemory` when the new vault does not fit the heap, or the file system's), or the gateway has no vault file to reload. The last good vault stays served.",
         { failed: 'reload failed (InvalidKey): invalid key; the last good vault is still served' },
       ),
     },

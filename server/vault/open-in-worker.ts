@@ -13,6 +13,13 @@ type Reply =
 
 const WORKER = path.join(__dirname, 'open-worker.js');
 
+function outOfMemory(): VaultOpenError {
+  return new VaultOpenError(
+    'OutOfMemory',
+    'the vault needs more memory than the heap of this process allows; give Node more with NODE_OPTIONS=--max-old-space-size=<MB> (README, "Large vaults": about 4 KB per entry)',
+  );
+}
+
 /**
  * Falls back to opening in this thread where the compiled worker is absent (running from the
  * TypeScript sources); the built gateway always has it.
@@ -35,8 +42,9 @@ export function openVaultInWorker(bytes: Uint8Array, credentials: VaultCredentia
       if (reply.kind === 'done') resolve(builder.finish(reply.info, now));
       else reject(new VaultOpenError(reply.code, reply.message));
     });
-    worker.once('error', (error) => {
-      if (!settled) reject(new VaultOpenError('FileCorrupt', `the vault could not be read: ${error.message}`));
+    worker.once('error', (error: Error & { code?: string }) => {
+      if (settled) return;
+      reject(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory() : new VaultOpenError('FileCorrupt', `the vault could not be read: ${error.message}`));
     });
     worker.once('exit', (code) => {
       if (!settled) reject(new VaultOpenError('FileCorrupt', `the vault reader stopped (exit ${code})`));
