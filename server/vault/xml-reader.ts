@@ -26,6 +26,30 @@ const EQ = 0x3d;
 const DQUOTE = 0x22;
 const SQUOTE = 0x27;
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);/g;
+const FOUR_GIB = 2 ** 32;
+const INT32_MAX = 2 ** 31 - 1;
+
+const search = (buf: Buffer, needle: number | string, from: number): number =>
+  typeof needle === 'number' ? buf.indexOf(needle, from) : buf.indexOf(needle, from, 'latin1');
+
+/**
+ * Buffer#indexOf (a byte, or latin1 text) that works past 2 GiB, where a vault of about 1.3
+ * million entries has its document. Node 20 clamps the starting offset to 2^31 - 1 and returns the
+ * position as a 32-bit integer (a match past 2 GiB comes back negative); so a search from beyond
+ * 2 GiB runs on a view that starts there, and a wrapped result is unwrapped. Only a one-byte needle
+ * can match at the last possible position, 4 GiB - 1, which would come back as -1.
+ */
+export function indexIn(buf: Buffer, needle: number | string, from: number): number {
+  if (from > INT32_MAX) {
+    const at = search(buf.subarray(from), needle, 0);
+    return at < 0 ? -1 : from + at;
+  }
+  const at = search(buf, needle, from);
+  if (at < -1) return at + FOUR_GIB;
+  if (at === -1 && typeof needle === 'number' && buf.length === FOUR_GIB && buf[FOUR_GIB - 1] === needle) return FOUR_GIB - 1;
+  return at;
+}
+
 const NAMED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -66,7 +90,7 @@ export class XmlReader {
     }
     const buf = this.#buf;
     for (;;) {
-      const lt = buf.indexOf(LT, this.#pos);
+      const lt = indexIn(buf, LT, this.#pos);
       if (lt < 0) throw new XmlSyntaxError('unexpected end of the document');
       const next = buf[lt + 1];
       if (next === SLASH) {
@@ -121,7 +145,7 @@ export class XmlReader {
     const buf = this.#buf;
     let out = '';
     for (;;) {
-      const lt = buf.indexOf(LT, this.#pos);
+      const lt = indexIn(buf, LT, this.#pos);
       if (lt < 0) throw new XmlSyntaxError('unexpected end of the document');
       if (lt > this.#pos) out += this.#decode(this.#pos, lt);
       const next = buf[lt + 1];
@@ -178,13 +202,13 @@ export class XmlReader {
   }
 
   #after(from: number, byte: number): number {
-    const at = this.#buf.indexOf(byte, from);
+    const at = indexIn(this.#buf, byte, from);
     if (at < 0) throw new XmlSyntaxError('unexpected end of the document');
     return at + 1;
   }
 
   #afterText(from: number, text: string): number {
-    const at = this.#buf.indexOf(text, from, 'latin1');
+    const at = indexIn(this.#buf, text, from);
     if (at < 0) throw new XmlSyntaxError('unexpected end of the document');
     return at + text.length;
   }
@@ -192,7 +216,7 @@ export class XmlReader {
   /** Text between two positions; text() only moves forward, which the cached '&' position relies on. */
   #decode(start: number, end: number): string {
     if (this.#nextAmp < start && this.#nextAmp !== -2) {
-      this.#nextAmp = this.#buf.indexOf(AMP, start);
+      this.#nextAmp = indexIn(this.#buf, AMP, start);
       // -2: no '&' from this point on, so no later value needs looking at.
       if (this.#nextAmp < 0) this.#nextAmp = -2;
     }

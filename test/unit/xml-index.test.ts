@@ -1,0 +1,27 @@
+// The XML reader's search works past 2 GiB, where Node 20's Buffer#indexOf clamps and wraps.
+import { indexIn } from '../../server/vault/xml-reader';
+
+const TWO_GIB = 2 ** 31;
+
+test('positions, text and misses in an ordinary buffer', () => {
+  const buf = Buffer.from('<a>x<b/>&amp;</a>', 'latin1');
+  expect(indexIn(buf, 0x3c, 0)).toBe(0);
+  expect(indexIn(buf, 0x3c, 1)).toBe(4);
+  expect(indexIn(buf, '</a>', 0)).toBe(13);
+  expect(indexIn(buf, 0x7e, 0)).toBe(-1);
+});
+
+test('past 2 GiB: a match found from before it, from beyond it, and a miss', () => {
+  // Only the last pages are written, so the 2 GiB view stays mostly untouched memory.
+  const buf = Buffer.allocUnsafeSlow(TWO_GIB + 4096);
+  buf.fill(0x20, TWO_GIB - 4096);
+  buf[TWO_GIB + 5] = 0x3c;
+  buf[TWO_GIB + 60] = 0x3c;
+  buf.write('</Entry>', TWO_GIB + 100, 'latin1');
+  // Node 20 answers these with negative or earlier positions: the reason for indexIn.
+  expect(indexIn(buf, 0x3c, TWO_GIB - 100)).toBe(TWO_GIB + 5);
+  expect(indexIn(buf, 0x3c, TWO_GIB + 10)).toBe(TWO_GIB + 60);
+  expect(indexIn(buf, '</Entry>', TWO_GIB - 10)).toBe(TWO_GIB + 100);
+  expect(indexIn(buf, '</Entry>', TWO_GIB + 101)).toBe(-1);
+  expect(indexIn(buf, 0x26, TWO_GIB + 200)).toBe(-1);
+});
