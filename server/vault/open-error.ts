@@ -30,6 +30,12 @@ export function toOpenError(error: unknown): VaultOpenError {
     const reason = error.message.replace(/^Error [A-Za-z]+: /, '').trim();
     return new VaultOpenError(error.code, `cannot open the vault: ${reason || error.code}`);
   }
+  // Past 4 GiB of XML (about 2.5 million entries) the document no longer fits one Buffer.
+  // Node's own RangeError, which need not be this realm's (a worker's, a test runner's): by its code.
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown };
+  if (code === 'ERR_BUFFER_TOO_LARGE') {
+    return new VaultOpenError('OutOfMemory', `the vault is too large to open: ${String(message).replace(/^Cannot/, 'cannot')} (its decompressed XML)`);
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return new VaultOpenError('FileCorrupt', `the vault file could not be read: ${reason}`);
 }
