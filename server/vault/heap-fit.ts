@@ -1,8 +1,8 @@
 // Where the first open at start-up runs: in place, or in a worker when the vault is large for the heap.
 import { getHeapStatistics } from 'node:v8';
 
-// Opening takes about 17 times the file's size in heap (a generated 100,000-entry vault: a 9 MB
-// file, 153 MB of heap; README, "Large vaults"). 40 leaves room for vaults that compress better,
+// Opening takes about 18 times the file's size in heap (a generated 100,000-entry vault: a 10 MB
+// file, 185 MB of heap; README, "Large vaults"). 40 leaves room for vaults that compress better,
 // on top of what the process itself holds (V8's limit also counts the young generation).
 const HEAP_PER_FILE_BYTE = 40;
 const PROCESS_HEAP = 64 * 1024 * 1024;
