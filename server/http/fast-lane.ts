@@ -47,7 +47,7 @@ const JSON_ACCEPTS = new Set(['*/*', 'application/json', 'application/*']);
 /** A 200 the lane has fully worked out before anything is counted, logged or written. */
 interface Answer {
   readonly route: string;
-  readonly body: string;
+  readonly body: string | Buffer;
   readonly credential: string | null;
   readonly version: string | null;
   readonly revealed: boolean;
@@ -147,7 +147,7 @@ export function fastLane(options: FastLaneOptions, express: RequestListener): Re
 
   function send(req: IncomingMessage, res: ServerResponse, started: bigint, path: string, ip: string | undefined, principal: Principal, done: Answer): void {
     const requestId = requestIdOf(firstOf(req.headers['x-request-id']));
-    res.writeHead(200, [...fixed, 'X-Request-Id', requestId, 'Content-Type', JSON_TYPE, 'Content-Length', String(Buffer.byteLength(done.body))]);
+    res.writeHead(200, [...fixed, 'X-Request-Id', requestId, 'Content-Type', JSON_TYPE, 'Content-Length', String(typeof done.body === 'string' ? Buffer.byteLength(done.body) : done.body.length)]);
     res.end(done.body);
     logAccess(logger, { requestId, method: 'GET', path, status: 200, started, key: principal.name, clientIp: ip ?? null });
     metrics?.observe('GET', done.route, 200, Number(process.hrtime.bigint() - started) / 1e9);

@@ -9,6 +9,7 @@ import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential, CredentialVersion, Snapshot } from '../vault/snapshot';
 import type { Principal } from '../access/key-ring';
+import { createPageCache } from './list-pages';
 import { locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
 
 export interface CredentialsDeps {
@@ -67,24 +68,41 @@ export function credentialBody(credential: Credential, chosen: CredentialVersion
   return reveal ? JSON.stringify(presentCredential(credential, chosen, { reveal: true, now })) : maskedJson(credential, chosen, now);
 }
 
+// A 1,000-item page of generated entries is about 0.5 MB, a 10,000-item one about 5 MB.
+const pages = createPageCache(16 * 1024 * 1024);
+
 /** The body of a list page, for a key whose reveal right (when asked) was already checked. */
-export function listBody(snapshot: Snapshot, principal: Principal, query: ListQuery, now: Date): string {
+export function listBody(snapshot: Snapshot, principal: Principal, query: ListQuery, now: Date): Buffer {
   const unfiltered = principal.readsEverything && !query.prefix && !query.group && !query.tag && query.include_expired;
-  // The common page (`?limit=100`) of a key that reads everything needs no pass over the vault.
-  const matched = unfiltered ? snapshot.sorted : snapshot.sorted.filter((c) => {
-    if (!mayRead(principal, c)) return false;
-    const state = c.latest.state;
-    if (query.prefix && !c.name.startsWith(query.prefix)) return false;
-    if (query.group && !matchesGroup(c, query.group)) return false;
-    if (query.tag !== undefined && query.tag !== '' && !state.tags.includes(query.tag)) return false;
-    if (!query.include_expired && state.expires !== null && state.expires.getTime() <= now.getTime()) return false;
-    return true;
-  });
+  // The common page (`?limit=100`) of a key that reads everything is the same bytes for every such
+  // key until an entry on it expires: made once per snapshot, as single masked bodies are.
+  if (unfiltered && !query.show_password) return pages.page(snapshot, query.offset, query.limit, now, () => pageOf(snapshot.sorted, query, now));
+  const matched = unfiltered ? snapshot.sorted : snapshot.sorted.filter((c) => listed(c, principal, query, now));
+  return Buffer.from(pageOf(matched, query, now).body, 'utf8');
+}
+
+function listed(c: Credential, principal: Principal, query: ListQuery, now: Date): boolean {
+  if (!mayRead(principal, c)) return false;
+  const state = c.latest.state;
+  if (query.prefix && !c.name.startsWith(query.prefix)) return false;
+  if (query.group && !matchesGroup(c, query.group)) return false;
+  if (query.tag !== undefined && query.tag !== '' && !state.tags.includes(query.tag)) return false;
+  if (!query.include_expired && state.expires !== null && state.expires.getTime() <= now.getTime()) return false;
+  return true;
+}
+
+/** One page of `matched`, and until when it stays right: the first expiry on it still to come. */
+function pageOf(matched: readonly Credential[], query: ListQuery, now: Date): { body: string; until: number } {
   const page = matched.slice(query.offset, query.offset + query.limit);
   const items = query.show_password
     ? page.map((c) => JSON.stringify(presentCredential(c, c.latest, { reveal: true, now })))
     : page.map((c) => maskedJson(c, c.latest, now));
-  return `{"credentials":[${items.join(',')}],"count":${matched.length}}`;
+  let until = Infinity;
+  for (const c of page) {
+    const expires = c.latest.state.expires?.getTime();
+    if (expires !== undefined && expires > now.getTime() && expires < until) until = expires;
+  }
+  return { body: `{"credentials":[${items.join(',')}],"count":${matched.length}}`, until };
 }
 
 export function credentialsRouter(deps: CredentialsDeps): Router {
