@@ -43,7 +43,7 @@ export const integer = (fallback: number, min: number, max: number) =>
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return fallback;
-      if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      if (!/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
         ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (received ${quote(raw)})` });
         return z.NEVER;
       }
@@ -144,10 +144,10 @@ export function parseName(name: string, what = 'credential name'): NameRef {
   return { kind: 'name', name };
 }
 
-/** A field name in `/fields/{field}`: the same rules as a name. */
-export function parseFieldName(field: string): string {
-  if (field === '') throw badRequest('the field name is empty', 'bad_name');
-  if ([...field].length > MAX_NAME) throw badRequest('the field name is longer than 255 characters', 'bad_name');
-  if (hasControl(field)) throw badRequest('the field name contains a control character', 'bad_name');
+/** A field name in `/fields/{field}` (or an attachment's, `what`): the same rules as a name. */
+export function parseFieldName(field: string, what = 'field name'): string {
+  if (field === '') throw badRequest(`the ${what} is empty`, 'bad_name');
+  if ([...field].length > MAX_NAME) throw badRequest(`the ${what} is longer than 255 characters`, 'bad_name');
+  if (hasControl(field)) throw badRequest(`the ${what} contains a control character`, 'bad_name');
   return field;
 }

@@ -53,7 +53,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 }
 
 export const routeNotFound: RequestHandler = function routeNotFound(req, _res, next) {
-  next(new GatewayError('route_not_found', 404, `no route ${req.method} ${quote(req.path)}`));
+  // The path as asked: under /api/v1, req.path has lost the prefix.
+  next(new GatewayError('route_not_found', 404, `no route ${req.method} ${quote(req.originalUrl.split('?', 1)[0] ?? req.path)}`));
 };
 
 /** For `.all()` after a route's real methods: 405 with the Allow header the client needs. */

@@ -164,7 +164,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   function attachment(req: Request, res: Response, name: string, file: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/attachments/{file}';
     const query = parseQuery(FIELD_QUERY, req.query);
-    parseFieldName(file);
+    parseFieldName(file, 'attachment name');
     const { credential, chosen } = locate(req, deps.holder, name, { version: query.version, reveal: 'attachments' });
     const found = chosen.state.attachments.find((a) => a.name === file);
     if (!found) throw notFound(`Credential ${credential.path} has no attachment ${JSON.stringify(file)}`);

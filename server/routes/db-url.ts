@@ -1,5 +1,6 @@
 // GET /api/v1/db-url/{name}: a ready database URL built from a credential (API.md §5).
 import { Router } from 'express';
+import { badRequest } from '../errors';
 import { methodNotAllowed } from '../http/problems';
 import { bool, oneOf, parseQuery, text, version, type Parsed } from '../http/params';
 import { buildDbUrl, type DbUrl } from '../present/db-url';
@@ -36,6 +37,13 @@ export function dbUrlOf(state: EntryState, query: Parsed<typeof DB_URL_QUERY>): 
 
 export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
   const router = Router();
+  // `…/db-url/$NAME` with NAME unset is an empty name, 400 as `…/credentials/` is; `…/db-url`
+  // without the slash stays an unknown route.
+  router.use('/db-url', function emptyDbUrlName(req, _res, next) {
+    const asked = req.originalUrl.split('?', 1)[0] ?? '';
+    if (req.path === '/' && asked.endsWith('/') && (req.method === 'GET' || req.method === 'HEAD')) throw badRequest('the credential name is empty', 'bad_name');
+    next();
+  });
   router
     .route('/db-url/*rest')
     .get(function dbUrl(req, res) {
@@ -43,7 +51,9 @@ export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
       const reveal = !query.mask_password;
       const { state } = locate(req, deps.holder, segmentsOf(req).join('/'), { version: query.version, reveal: reveal ? 'passwords' : null }).chosen;
       const built = dbUrlOf(state, query);
-      if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
+      // `text/plain; charset=utf-8` too: a media range with parameters matches only an offer with the same ones.
+      const wanted = req.accepts(['application/json', 'text/plain', 'text/plain; charset=utf-8']);
+      if (typeof wanted === 'string' && wanted.startsWith('text/plain')) {
         res.type('text/plain; charset=utf-8').send(built.url);
         return;
       }

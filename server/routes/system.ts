@@ -25,6 +25,13 @@ export function systemRouter(deps: { holder: VaultHolder; version: string; metri
   router.route('/health').get(health).all(methodNotAllowed('GET'));
   router.route('/api/health').get(health).all(methodNotAllowed('GET'));
   router.route('/ready').get(ready).all(methodNotAllowed('GET'));
-  if (deps.metrics) router.route('/metrics').get(deps.metrics.handler()).all(methodNotAllowed('GET'));
+  if (deps.metrics) {
+    const metrics = deps.metrics.handler();
+    const scrape: RequestHandler = function scrape(req, res, next) {
+      parseQuery(NO_PARAMETERS, req.query);
+      metrics(req, res, next);
+    };
+    router.route('/metrics').get(scrape).all(methodNotAllowed('GET'));
+  }
   return router;
 }

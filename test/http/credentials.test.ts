@@ -293,3 +293,19 @@ describe('errors and HTTP rules', () => {
     expect(line).toMatchObject({ message: 'request', method: 'GET', path: '/api/v1/credentials/db-prod', status: 200, key: 'alpha' });
   });
 });
+
+describe('edges the schema states', () => {
+  test('offset takes its documented maximum, 1000000000; one more digit is 400', async () => {
+    const last = await get('/api/v1/credentials?offset=1000000000');
+    expect(last.status).toBe(200);
+    expect(last.body.credentials).toEqual([]);
+    expect((await get('/api/v1/credentials?offset=1000000001')).status).toBe(400);
+    expect((await get('/api/v1/credentials?offset=10000000000')).status).toBe(400);
+  });
+
+  test('an empty attachment name says attachment', async () => {
+    const res = await get('/api/v1/credentials/db-prod/attachments/');
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toBe('the attachment name is empty');
+  });
+});

@@ -111,3 +111,21 @@ test('unknown names are 404 and bad parameters 400', async () => {
   expect((await get('/api/v1/db-url/db-special?show_password=true')).status).toBe(400);
   expect((await request(t.app).post('/api/v1/db-url/db-special').set('X-API-Key', KEY)).status).toBe(405);
 });
+
+test('an empty name after /db-url/ is 400, as after /credentials/; /db-url alone is an unknown route', async () => {
+  const empty = await get('/api/v1/db-url/');
+  expect(empty.status).toBe(400);
+  expect(empty.body.detail).toBe('the credential name is empty');
+  const bare = await get('/api/v1/db-url');
+  expect(bare.status).toBe(404);
+  // The 404 names the path as asked, /api/v1 included.
+  expect(bare.body.detail).toBe('no route GET "/api/v1/db-url"');
+});
+
+test('Accept: text/plain with a charset parameter gives the bare URL too', async () => {
+  for (const accept of ['text/plain', 'text/plain; charset=utf-8', 'text/plain;charset=UTF-8']) {
+    const res = await get('/api/v1/db-url/db-special').set('Accept', accept);
+    expect({ accept, type: res.headers['content-type'] }).toEqual({ accept, type: 'text/plain; charset=utf-8' });
+    expect(res.text).toBe('postgresql://svc%40corp:*****@pg.internal:5432/app?sslmode=require');
+  }
+});

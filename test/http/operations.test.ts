@@ -198,6 +198,10 @@ describe('metrics', () => {
     expect(text).toMatch(/kdbx_gateway_http_request_duration_seconds_bucket/);
     expect(text).not.toMatch(/Databases|"db"|alpha|ops-key|bad-key/);
     expect((await request(build({}).app).get('/metrics')).status).toBe(404);
+    // Like every other route, /metrics refuses query parameters it does not read.
+    const asked = await request(t.app).get('/metrics?format=json');
+    expect(asked.status).toBe(400);
+    expect(asked.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   test('reloads are counted by result', async () => {
