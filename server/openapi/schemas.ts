@@ -165,12 +165,12 @@ const SCHEMAS: Record<string, Schema> = {
         type: 'string',
         description:
           'The URL (or JDBC string with `format=jdbc`). Username and password are percent-encoded; the password is ' +
-          '`*****` unless `mask_password=false`. The port is always written.',
+          '`*****` unless `mask_password=false`. The port is always written, except for `mongodb+srv`, whose hosts and ports come from DNS.',
       },
       dialect: { type: 'string', enum: [...DIALECTS] },
       driver: { type: ['string', 'null'], description: 'The driver in the scheme (`postgresql+psycopg`), or `null`.' },
       host: { type: 'string' },
-      port: { type: 'integer', minimum: 1, maximum: 65535 },
+      port: { type: ['integer', 'null'], minimum: 1, maximum: 65535, description: '`null` only for `mongodb+srv` (DNS gives the ports).' },
       database: { type: ['string', 'null'], description: '`null` only for dialects that need none (mongodb, redis).' },
     },
     examples: [EXAMPLES.dbUrl],

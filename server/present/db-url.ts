@@ -39,7 +39,8 @@ export interface DbUrl {
   dialect: Dialect;
   driver: string | null;
   host: string;
-  port: number;
+  /** null for mongodb+srv, whose hosts and ports come from DNS (its drivers refuse a port). */
+  port: number | null;
   database: string | null;
 }
 
@@ -110,7 +111,7 @@ export function buildDbUrl(source: DbUrlSource, request: DbUrlRequest): DbUrl {
     password: source.password,
     params,
   });
-  return { url, dialect, driver, host, port, database };
+  return { url, dialect, driver, host, port: isSrv(dialect, driver) ? null : port, database };
 }
 
 // ---- dialect --------------------------------------------------------------------------------
@@ -256,12 +257,16 @@ function writerFor(format: DbUrlRequest['format'], dialect: Dialect): Writer {
   );
 }
 
+/** `mongodb+srv`: a DNS SRV name, not a host; MongoDB's drivers refuse such a URL with a port. */
+const isSrv = (dialect: Dialect, driver: string | null): boolean => dialect === 'mongodb' && driver === 'srv';
+
 function writeUrl(target: Target): string {
   const scheme = target.driver === null ? target.dialect : `${target.dialect}+${target.driver}`;
   const query = target.params.toString();
   // MongoDB refuses `host:port?options` without the slash, so a query always brings one.
   const path = target.database !== null ? `/${encodeURIComponent(target.database)}` : query !== '' ? '/' : '';
-  return `${scheme}://${userinfo(target)}${bracketed(target.host)}:${target.port}${path}${query === '' ? '' : `?${query}`}`;
+  const port = isSrv(target.dialect, target.driver) ? '' : `:${target.port}`;
+  return `${scheme}://${userinfo(target)}${bracketed(target.host)}${port}${path}${query === '' ? '' : `?${query}`}`;
 }
 
 function userinfo({ username, password }: Target): string {

@@ -233,6 +233,14 @@ describe('database', () => {
     const source = entry({ url: 'mongodb://db.internal', fields: { 'param.authSource': 'admin' } });
     expect(build(source).url).toBe('mongodb://app:secret@db.internal:27017/?authSource=admin');
   });
+  it('writes mongodb+srv without a port, which its drivers refuse, and reports port null', () => {
+    const srv = build(entry({ url: 'mongodb+srv://cluster0.example.net/app?retryWrites=true', fields: {} }));
+    expect(srv).toEqual({ url: 'mongodb+srv://app:secret@cluster0.example.net/app?retryWrites=true', dialect: 'mongodb', driver: 'srv', host: 'cluster0.example.net', port: null, database: 'app' });
+    // A port copied into such a URL is left out; plain mongodb keeps it.
+    expect(build(entry({ url: 'mongodb+srv://cluster0.example.net:27017/app', fields: {} })).url).toBe('mongodb+srv://app:secret@cluster0.example.net/app');
+    expect(build(entry({ url: 'mongodb://db.internal/app', fields: {} }), { driver: 'srv' }).url).toBe('mongodb+srv://app:secret@db.internal/app');
+    expect(build(entry({ url: 'mongodb://db.internal:27018/app', fields: {} })).port).toBe(27018);
+  });
 });
 
 describe('driver', () => {
