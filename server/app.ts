@@ -24,6 +24,8 @@ import { systemRouter } from './routes/system';
 import type { VaultHolder } from './vault/holder';
 
 /** Who may call, how often: all off unless given (tests that are not about limits leave them out). */
+const API_BASE = '/api/v1';
+
 export interface AccessSettings {
   readonly rateLimit: Rate | null;
   readonly authFailLimit: Rate | null;
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(docsRouter({ version: deps.version, metrics: deps.metrics !== undefined }));
 
   const api = express.Router();
-  api.use(rememberRouteBase());
+  api.use(rememberRouteBase(API_BASE));
   if (deps.audit) api.use(auditTrail(deps.audit));
   if (access.allowedIps.length) api.use(allowedIps(access.allowedIps));
   const corsMiddleware = access.corsOrigins.length
@@ -99,7 +101,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   api.use(dbUrlRouter({ holder: deps.holder }));
   api.use(adminRouter({ holder: deps.holder, logger: deps.logger }));
   api.use(routeNotFound);
-  app.use('/api/v1', api);
+  app.use(API_BASE, api);
 
   app.use(routeNotFound);
   app.use(problemHandler(deps.logger));

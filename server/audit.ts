@@ -41,13 +41,14 @@ export function routeOf(req: Request): string {
 }
 
 /**
- * First on the API router: notes where it is mounted. An error thrown in a route leaves the router
- * before the answer is written, and Express then resets `baseUrl`, which would label a 404 on
- * `/api/v1/credentials/{name}` as `/credentials/{name}`: two series for one route.
+ * First on a mounted router: names its mount point for route labels, as written here. `baseUrl`
+ * will not do: it is the path as the client cased it (routing ignores case, so `/API/V1/…`
+ * would be a series of its own), and Express resets it when an error leaves the router before
+ * the answer is written (a 404 on `/api/v1/credentials/{name}` labelled `/credentials/{name}`).
  */
-export function rememberRouteBase(): RequestHandler {
+export function rememberRouteBase(base: string): RequestHandler {
   return function rememberRouteBaseMiddleware(req, _res, next) {
-    req.routeBase = req.baseUrl;
+    req.routeBase = base;
     next();
   };
 }

@@ -1,6 +1,7 @@
 // GET /openapi.json and Swagger UI at /docs/: no key, and a CSP of their own only on the Swagger UI page.
 import { Router, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { rememberRouteBase } from '../audit';
 import { methodNotAllowed } from '../http/problems';
 import { NO_PARAMETERS, parseQuery } from '../http/params';
 import { buildOpenApiDocument, type DocumentOptions } from '../openapi/document';
@@ -68,6 +69,7 @@ export function docsRouter(options: DocumentOptions): Router {
     .all(methodNotAllowed('GET'));
 
   const ui = Router({ strict: true });
+  ui.use(rememberRouteBase('/docs'));
   ui.route('/').get(noQuery, docsPolicy, page).all(methodNotAllowed('GET'));
   ui.route('/:file')
     .get(

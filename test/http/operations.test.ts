@@ -182,6 +182,10 @@ describe('metrics', () => {
     await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', KEY_A);
     await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', 'bad-key-value');
     expect((await request(t.app).get('/api/v1/db-url/db?dialect=nosuch').set('X-API-Key', KEY_B)).status).toBe(400);
+    // Routing ignores case; the labels keep the templates as written, whatever the client's casing.
+    expect((await request(t.app).get('/API/V1/credentials/db/versions').set('X-API-Key', KEY_B)).status).toBe(200);
+    expect((await request(t.app).get('/DOCS/swagger-ui.css')).status).toBe(200);
+    expect((await request(t.app).post('/docs/swagger-ui.css')).status).toBe(405);
     const res = await request(t.app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -191,6 +195,10 @@ describe('metrics', () => {
     // Error answers are counted under the same template as successes.
     expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/db-url\/\{name\}",status="400"\} 1/);
     expect(text).not.toMatch(/route="\/(credentials|db-url)/);
+    expect(text).toMatch(/route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 2/);
+    expect(text).toMatch(/route="\/docs\/:file",status="200"\} 1/);
+    expect(text).toMatch(/route="\/docs\/:file",status="405"\} 1/);
+    expect(text).not.toMatch(/route="\/(API|DOCS|:file)/);
     expect(text).toMatch(/kdbx_gateway_rate_limited_total\{limiter="key"\} 1/);
     expect(text).toMatch(/kdbx_gateway_auth_failures_total 1/);
     expect(text).toMatch(/kdbx_gateway_vault_entries 1/);
