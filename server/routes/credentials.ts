@@ -10,7 +10,7 @@ import type { VaultHolder } from '../vault/holder';
 import type { Credential, CredentialVersion, Snapshot } from '../vault/snapshot';
 import type { Principal } from '../access/key-ring';
 import { createPageCache } from './list-pages';
-import { locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
+import { audited, locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
 
 export interface CredentialsDeps {
   readonly holder: VaultHolder;
@@ -181,6 +181,8 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     .route('/credentials/*rest')
     .get(function credentialRoutes(req, res) {
       const to = target(segmentsOf(req));
+      // Audited under the name asked for even when the query is refused before the lookup.
+      audited(req, to.name);
       switch (to.route) {
         case 'versions':
           return versions(req, res, to.name);

@@ -8,7 +8,7 @@ import { shown } from '../present/credential';
 import { isEmptyValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { EntryState } from '../vault/snapshot';
-import { locate, segmentsOf } from './lookup';
+import { audited, locate, segmentsOf } from './lookup';
 
 export const DB_URL_QUERY = {
   dialect: text,
@@ -47,9 +47,12 @@ export function dbUrlRouter(deps: { holder: VaultHolder }): Router {
   router
     .route('/db-url/*rest')
     .get(function dbUrl(req, res) {
+      const name = segmentsOf(req).join('/');
+      // Audited under the name asked for even when the query is refused before the lookup.
+      audited(req, name);
       const query = parseQuery(DB_URL_QUERY, req.query);
       const reveal = !query.mask_password;
-      const { state } = locate(req, deps.holder, segmentsOf(req).join('/'), { version: query.version, reveal: reveal ? 'passwords' : null }).chosen;
+      const { state } = locate(req, deps.holder, name, { version: query.version, reveal: reveal ? 'passwords' : null }).chosen;
       const built = dbUrlOf(state, query);
       // `text/plain; charset=utf-8` too: a media range with parameters matches only an offer with the same ones.
       const wanted = req.accepts(['application/json', 'text/plain', 'text/plain; charset=utf-8']);

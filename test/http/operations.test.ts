@@ -148,6 +148,8 @@ describe('audit', () => {
     await request(t.app).get('/api/v1/credentials/nope').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-missing');
     await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', 'not-a-key').set('X-Request-Id', 'audit-fail');
     await request(t.app).get('/api/v1/credentials/db/fields/password').set('X-API-Key', KEY_B).set('X-Request-Id', 'audit-field');
+    await request(t.app).get('/api/v1/credentials/db?version=0').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-bad-version');
+    await request(t.app).get('/api/v1/db-url/db?dialect=nosuch').set('X-API-Key', KEY_A).set('X-Request-Id', 'audit-bad-dialect');
     await request(t.app).get('/health').set('X-Request-Id', 'audit-health');
     const byId = new Map(t.audit.map((line) => [line.request_id, line]));
     expect(byId.get('audit-read')).toEqual({
@@ -169,6 +171,9 @@ describe('audit', () => {
     // Refused before any route was matched: no template to give.
     expect(byId.get('audit-fail')).toMatchObject({ route: 'unmatched', key: null, status: 401 });
     expect(byId.get('audit-field')).toMatchObject({ key: 'bravo', route: '/api/v1/credentials/{name}/fields/{field}', revealed: true, status: 200 });
+    // A query refused before the lookup is still audited under the name asked for.
+    expect(byId.get('audit-bad-version')).toMatchObject({ route: '/api/v1/credentials/{name}', credential: 'db', version: null, revealed: false, status: 400 });
+    expect(byId.get('audit-bad-dialect')).toMatchObject({ route: '/api/v1/db-url/{name}', credential: 'Databases/db', status: 400 });
     expect(byId.has('audit-health')).toBe(false);
     expect(JSON.stringify(t.audit)).not.toMatch(/ops-key-|db-pass|old-pass/);
   });
@@ -191,13 +196,13 @@ describe('metrics', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const text = res.text;
     expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/credentials\/\{name\}",status="200"\} 1/);
-    expect(text).toMatch(/route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 1/);
+    // Both /versions reads (one asked as /API/V1/…) are one series.
+    expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 2/);
     // Error answers are counted under the same template as successes.
     expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/api\/v1\/db-url\/\{name\}",status="400"\} 1/);
     expect(text).not.toMatch(/route="\/(credentials|db-url)/);
-    expect(text).toMatch(/route="\/api\/v1\/credentials\/\{name\}\/versions",status="200"\} 2/);
-    expect(text).toMatch(/route="\/docs\/:file",status="200"\} 1/);
-    expect(text).toMatch(/route="\/docs\/:file",status="405"\} 1/);
+    expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="GET",route="\/docs\/:file",status="200"\} 1/);
+    expect(text).toMatch(/kdbx_gateway_http_requests_total\{method="POST",route="\/docs\/:file",status="405"\} 1/);
     expect(text).not.toMatch(/route="\/(API|DOCS|:file)/);
     expect(text).toMatch(/kdbx_gateway_rate_limited_total\{limiter="key"\} 1/);
     expect(text).toMatch(/kdbx_gateway_auth_failures_total 1/);
