@@ -3,6 +3,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import { MemoryStore, type Store } from 'express-rate-limit';
 import type { RequestListener } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'winston';
 import { identify, requireKey } from './access/authenticate';
 import type { KeyStore } from './access/key-ring';
@@ -68,7 +69,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.disable('x-powered-by');
   // ETags and conditional answers are a deliberate feature to come (API.md §12), not Express's default.
   app.set('etag', false);
-  app.set('query parser', 'simple');
+  // Express's 'simple' parser, but every pair: Node stops at 1,000 by default, and a 1,001st
+  // parameter must meet the same checks (unknown or repeated is 400). Headers cap the query at 16 KB.
+  app.set('query parser', (text: string) => parseQueryString(text, '&', '=', { maxKeys: 0 }));
   app.set('trust proxy', access.trustProxy);
 
   app.use(requestLog(deps.logger));

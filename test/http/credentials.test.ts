@@ -309,3 +309,14 @@ describe('edges the schema states', () => {
     expect(res.body.detail).toBe('the attachment name is empty');
   });
 });
+
+describe('long query strings', () => {
+  test('a parameter after a thousand empty pairs is still checked: unknown or repeated is 400', async () => {
+    const padding = '&'.repeat(1000);
+    const unknown = await get(`/api/v1/credentials/db-prod?${padding}show_pasword=true`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.detail).toMatch(/show_pasword/);
+    expect((await get(`/api/v1/credentials/db-prod?version=1&${padding}version=2`)).status).toBe(400);
+    expect((await get(`/api/v1/credentials/db-prod?${padding}version=1`)).body.version).toBe('0000000001');
+  });
+});
