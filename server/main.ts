@@ -193,7 +193,7 @@ async function serve(env: Env): Promise<void> {
       format: snapshot?.info.format,
       ...(build === null ? {} : { kdf: snapshot?.info.kdf.name, kdfBuild: build }),
     });
-    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings }, { watchFiles }] = await serving;
+    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
@@ -205,7 +205,7 @@ async function serve(env: Env): Promise<void> {
       audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
-    const server = config.tls ? https.createServer(readTls(config.tls), app) : http.createServer(app);
+    const server = config.tls ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls) }, app) : http.createServer(SERVER_OPTIONS, app);
     applyServerSettings(server);
     await listen(server, config);
     const address = server.address();

@@ -1,5 +1,6 @@
 // Settings of the HTTP server itself: timeouts, and problem+json for requests Node refuses before Express.
-import { STATUS_CODES, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { problemBody } from '../errors';
 
@@ -13,8 +14,32 @@ const DETAIL: Record<number, string> = {
   400: 'the request is not valid HTTP',
   405: 'this method is not understood; the API answers GET (and POST for admin routes)',
   408: 'the request took too long to arrive',
+  417: 'the Expect header is not supported; send the request without it',
   431: 'the request headers are too large',
 };
+
+// Every method some route takes: the 405s here come before any route is known.
+const ALLOW = 'GET, HEAD, POST';
+
+/** The status line and headers of an answer written before Express sees the request. */
+function problemHead(status: number, body: string): Record<string, string> {
+  return {
+    'Content-Type': 'application/problem+json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Request-Id': randomUUID(),
+    ...(status === 405 ? { Allow: ALLOW } : {}),
+    Connection: 'close',
+    'Content-Length': String(Buffer.byteLength(body)),
+  };
+}
+
+/** Writes a problem+json answer straight to a socket and closes it. */
+function endSocket(socket: Duplex, status: number): void {
+  const body = JSON.stringify(problemBody(status, DETAIL[status] ?? DETAIL[400] ?? ''));
+  const head = Object.entries(problemHead(status, body)).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n${head}\r\n${body}`);
+}
 
 /** For `server.on('clientError')`: answers once, closes the connection, and never throws. */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
@@ -22,17 +47,28 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const status = STATUS_BY_CODE[error.code ?? ''] ?? 400;
-  const body = JSON.stringify(problemBody(status, DETAIL[status] ?? DETAIL[400] ?? ''));
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
-      'Content-Type: application/problem+json; charset=utf-8\r\n' +
-      'Cache-Control: no-store\r\n' +
-      'X-Content-Type-Options: nosniff\r\n' +
-      'Connection: close\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  endSocket(socket, STATUS_BY_CODE[error.code ?? ''] ?? 400);
 }
+
+/** `Expect:` other than 100-continue: Node would answer a bare 417. */
+function answerExpectation(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify(problemBody(417, DETAIL[417] ?? ''));
+  res.writeHead(417, problemHead(417, body));
+  res.end(body);
+}
+
+/** CONNECT (a proxy tunnel): Node would close the connection without a word. */
+function answerConnect(_req: IncomingMessage, socket: Duplex): void {
+  if (socket.writable) endSocket(socket, 405);
+  else socket.destroy();
+}
+
+/**
+ * Given when the server is created (main.ts and tests that listen). Node checks the header and
+ * request timeouts below only this often: at its 30 s default a stalled client got its 408 up
+ * to 30 s late, against the 10 s promised.
+ */
+export const SERVER_OPTIONS = { connectionsCheckingInterval: 1_000 } as const;
 
 /** Applied by main.ts and by tests that listen, so both run the same server. */
 export function applyServerSettings(server: Server): void {
@@ -41,4 +77,6 @@ export function applyServerSettings(server: Server): void {
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerExpectation);
+  server.on('connect', answerConnect);
 }

@@ -1,7 +1,7 @@
 // What reaches the gateway as a real HTTP server: requests Node refuses, and repeated key headers.
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { applyServerSettings } from '../../server/http/server-settings';
+import { applyServerSettings, SERVER_OPTIONS } from '../../server/http/server-settings';
 import { buildApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf } from '../support/vault';
@@ -15,7 +15,7 @@ let port = 0;
 
 beforeAll(async () => {
   const t = buildApp({ snapshot: await snapshotOf(VAULT_PASSWORD, ENTRIES), keysText: KEYS_TEXT });
-  server = createServer(t.app);
+  server = createServer(SERVER_OPTIONS, t.app);
   applyServerSettings(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -43,11 +43,16 @@ test.each([
   ['an unknown method (LIST)', 'LIST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 405],
   ['a malformed Content-Length', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400],
   ['a bad header line', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400],
+  ['an Expect header other than 100-continue', 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nConnection: close\r\n\r\n', 417],
+  ['CONNECT (a proxy tunnel)', 'CONNECT 127.0.0.1:8000 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n', 405],
 ])('%s gets problem+json, not a bare status line', async (_name, request, status) => {
   const res = await raw(request);
   expect(res.status).toBe(status);
   expect(res.headers).toMatch(/Content-Type: application\/problem\+json/i);
   expect(res.headers).toMatch(/Cache-Control: no-store/i);
+  // Every answer carries a request ID, and a 405 the methods there are.
+  expect(res.headers).toMatch(/X-Request-Id: [0-9a-f-]{36}/i);
+  if (status === 405) expect(res.headers).toMatch(/Allow: GET, HEAD, POST/i);
   expect(JSON.parse(res.body)).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
 });
 
