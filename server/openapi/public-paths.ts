@@ -108,7 +108,9 @@ const docsAsset = publicOperation({
     '200': {
       description: 'The file.',
       content: {
+        // swagger-ui-init.js is written here; the bundles come from swagger-ui-dist by their extension.
         'application/javascript': { schema: { type: 'string' } },
+        'text/javascript': { schema: { type: 'string' } },
         'text/css': { schema: { type: 'string' } },
         'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } },
       },

@@ -36,6 +36,8 @@ export function toOpenError(error: unknown): VaultOpenError {
   if (code === 'ERR_BUFFER_TOO_LARGE') {
     return new VaultOpenError('OutOfMemory', `the vault is too large to open: ${String(message).replace(/^Cannot/, 'cannot')} (its decompressed XML)`);
   }
+  // Reading past the end of a cut-off header ("Offset is outside the bounds of the DataView").
+  if ((error as { name?: unknown } | null)?.name === 'RangeError') return new VaultOpenError('FileCorrupt', MESSAGES.FileCorrupt ?? String(message));
   const reason = error instanceof Error ? error.message : String(error);
   return new VaultOpenError('FileCorrupt', `the vault file could not be read: ${reason}`);
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { OPEN_ACCESS } from '../../server/app';
+import { DOCS_ASSETS } from '../../server/openapi/public-paths';
 import type { GatewayApp } from '../../server/app';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
@@ -357,6 +358,10 @@ describe('Swagger UI', () => {
     expect(init.text).toContain('"/api/v1/credentials/{name}"');
     const api = await request(t.app).get('/api/v1/credentials/db-prod').set('X-API-Key', KEY_A);
     expect(api.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+  });
+
+  test('every docs asset answers with a type the document lists', async () => {
+    for (const file of DOCS_ASSETS) expectDocumented('get', '/docs/{file}', await request(t.app).get(`/docs/${file}`));
   });
 
   test('/docs takes no query (no ?url= to point the page at another document)', async () => {

@@ -1,5 +1,8 @@
 // Why a vault did not open, in one line and a stable code, whatever threw.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { openVault } from '../../server/vault/open';
 import { toOpenError } from '../../server/vault/open-error';
 
 test("a document over Node's largest Buffer is OutOfMemory, not a corrupt file", () => {
@@ -17,4 +20,12 @@ test("a document over Node's largest Buffer is OutOfMemory, not a corrupt file",
 
 test('anything else unexpected is FileCorrupt with its message', () => {
   expect(toOpenError(new TypeError('x is not a function'))).toMatchObject({ code: 'FileCorrupt', message: 'the vault file could not be read: x is not a function' });
+});
+
+test('a file cut off inside its header is corrupt or truncated, in those words', async () => {
+  const bytes = readFileSync(path.join(__dirname, '..', 'fixtures', 'kxc-basic.kdbx'));
+  for (const length of [12, 100, 300, 1000]) {
+    const error = (await openVault(bytes.subarray(0, length), { password: 'fixture-kxc-basic-9f3a', keyFile: null }).catch((e: unknown) => e)) as { code: string; message: string };
+    expect({ length, code: error.code, message: error.message }).toEqual({ length, code: 'FileCorrupt', message: 'the vault file is corrupt or truncated' });
+  }
 });
