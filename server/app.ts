@@ -24,9 +24,9 @@ import { docsRouter } from './routes/docs';
 import { systemRouter } from './routes/system';
 import type { VaultHolder } from './vault/holder';
 
-/** Who may call, how often: all off unless given (tests that are not about limits leave them out). */
 const API_BASE = '/api/v1';
 
+/** Who may call, how often: all off unless given (tests that are not about limits leave them out). */
 export interface AccessSettings {
   readonly rateLimit: Rate | null;
   readonly authFailLimit: Rate | null;
