@@ -34,12 +34,15 @@ async function measureOpens({ runs, argonVault, tmp }) {
   const withoutCa = { ...process.env };
   delete withoutCa[EXTRA_CA];
   const rows = [];
+  const fixture = (file) => path.join(ROOT, 'test', 'fixtures', file);
   const vaults = [
-    ['Argon2d 64 MiB, 10 iterations, 2 lanes', argon, PASSWORD],
-    ['AES-KDF (keepassxc-cli made, 6.25M rounds)', path.join(ROOT, 'test', 'fixtures', 'kxc-basic.kdbx'), 'fixture-kxc-basic-9f3a'],
+    ['Argon2d 64 MiB, 10 iterations, 2 lanes', argon, PASSWORD, null],
+    ['AES-KDF, KDBX 4.1 (keepassxc-cli made, 6.25M rounds)', fixture('kxc-basic.kdbx'), 'fixture-kxc-basic-9f3a', null],
+    // What keepassxc-cli db-create writes: KDBX 3.1, AES-KDF; this one also has a KeePassXC key file.
+    ['AES-KDF, KDBX 3.1, password + .keyx (keepassxc-cli made)', fixture('kxc-keyfile.kdbx'), 'fixture-kxc-key-51c0', fixture('kxc-keyfile.keyx')],
   ];
-  for (const [name, file, password] of vaults) {
-    const check = { KDBX_PATH: file, KDBX_PASSWORD: password, API_KEY: 'bench-check-key' };
+  for (const [name, file, password, keyFile] of vaults) {
+    const check = { KDBX_PATH: file, KDBX_PASSWORD: password, API_KEY: 'bench-check-key', ...(keyFile ? { KDBX_KEYFILE: keyFile } : {}) };
     const gw = [];
     const bare = [];
     const kx = [];
@@ -50,7 +53,7 @@ async function measureOpens({ runs, argonVault, tmp }) {
       gw.push(run.ms);
       kdfLine = /^kdf:\s+(.*)$/m.exec(run.stdout)?.[1] ?? '';
       if (caSet) bare.push(timeOnce(process.execPath, [MAIN, 'check'], '', { ...withoutCa, ...check }).ms);
-      if (haveKxc) kx.push(timeOnce('keepassxc-cli', ['ls', '-q', file], `${password}\n`, process.env).ms);
+      if (haveKxc) kx.push(timeOnce('keepassxc-cli', ['ls', '-q', ...(keyFile ? ['-k', keyFile] : []), file], `${password}\n`, process.env).ms);
     }
     const g = median(gw);
     const k = haveKxc ? median(kx) : NaN;

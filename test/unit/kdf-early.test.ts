@@ -45,6 +45,42 @@ describe('composite key', () => {
   });
 });
 
+describe('XML key files', () => {
+  const xml2 = (hash: string, hex: string): Uint8Array =>
+    new Uint8Array(Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<KeyFile>\n  <Meta>\n    <Version>2.0</Version>\n  </Meta>\n  <Key>\n    <Data Hash="${hash}">\n      ${hex}\n    </Data>\n  </Key>\n</KeyFile>\n`));
+  const outcome = async (run: () => Promise<Uint8Array | string>): Promise<string> => {
+    try {
+      const value = await run();
+      return typeof value === 'string' ? value : Buffer.from(value).toString('hex');
+    } catch {
+      return 'refused';
+    }
+  };
+
+  test('version 2.0 with its check, in any layout, and with a wrong check, as kdbxweb takes them', async () => {
+    const key = read('kxc-keyonly.keyx');
+    const hex = /<Data[^>]*>([^<]*)</.exec(Buffer.from(key).toString('utf8'))?.[1]?.replace(/\s+/g, '') ?? '';
+    const hash = /Hash="([0-9A-F]{8})"/i.exec(Buffer.from(key).toString('utf8'))?.[1] ?? '';
+    for (const file of [xml2(hash, hex), xml2(hash.toLowerCase(), hex.match(/.{8}/g)?.join(' ') ?? ''), xml2('00000000', hex)]) {
+      expect(await outcome(() => compositeKey('pw', file))).toBe(await outcome(() => kdbxwebComposite('pw', file)));
+    }
+  });
+
+  test('version 1.0 and 2.0 files are read without loading kdbxweb, so the KDF can start first', async () => {
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('kdbxweb', () => {
+        throw new Error('kdbxweb was loaded');
+      });
+      const { compositeKey: isolated } = await import('../../server/vault/composite-key');
+      for (const file of ['kw-key-xml1.key', 'kxc-keyonly.keyx', 'kxc-keyfile.keyx']) {
+        await expect(isolated('pw', read(file))).resolves.toHaveLength(32);
+      }
+      await expect(isolated('pw', read('kw-key-other.key'))).rejects.toThrow('kdbxweb was loaded');
+    });
+    jest.dontMock('kdbxweb');
+  });
+});
+
 /** Fresh modules (early state is one per process), with counters on the two KDF implementations. */
 async function fresh(): Promise<{
   early: typeof import('../../server/vault/kdf-early');
