@@ -1,4 +1,5 @@
 // The worker side of opening a vault: decryption, XML, references and versions run here, off the event loop.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { VaultOpenError, credentialsFromRead, readVault, type VaultCredentials } from './open';
 import { encodeCredentials } from './transfer';
@@ -13,6 +14,17 @@ interface Job {
 // mapped in one long turn; asked for one by one, each is a turn of its own and requests run between.
 // All that needs the whole vault at once (references, mattstash groups, sorting) is done here.
 const SLICE = 200;
+
+// A reload competes for the cores with the event loop serving requests: let the scheduler prefer
+// the event loop. On Linux, priority 0's "process" is the calling thread, so this worker alone is
+// lowered; elsewhere it would be the whole process, so it is left as it is.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 10);
+  } catch {
+    // A sandbox that forbids it: the reload runs as before.
+  }
+}
 
 const job = workerData as Job;
 readVault(job.bytes, job.credentials).then(
