@@ -12,7 +12,7 @@ import type { Cidr, Rate } from './config-parsers';
 import { allowedIps } from './http/allowed-ips';
 import { fastLane } from './http/fast-lane';
 import { fixedHeaders, recordHeaders, sendFixedHeaders } from './http/fixed-headers';
-import { refuseBody } from './http/guards';
+import { refuseBody, requireHost } from './http/guards';
 import { problemHandler, routeNotFound } from './http/problems';
 import { authFailLimit, requestLimit, type OnLimited } from './http/rate-limits';
 import { requestLog } from './http/request-log';
@@ -77,6 +77,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(requestLog(deps.logger));
   if (deps.metrics) app.use(deps.metrics.middleware());
   app.use(sendFixedHeaders(headers));
+  app.use(requireHost);
   app.use(refuseBody);
 
   app.use(systemRouter({ holder: deps.holder, version: deps.version, metrics: deps.metrics }));

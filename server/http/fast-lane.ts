@@ -192,6 +192,7 @@ export function fastLane(options: FastLaneOptions, express: RequestListener): Re
     const length = headers['content-length'];
     const accept = headers.accept;
     if (
+      headers.host === undefined ||
       headers['transfer-encoding'] !== undefined ||
       (length !== undefined && length !== '0') ||
       (options.cors && headers.origin !== undefined) ||

@@ -37,7 +37,7 @@ headers are 400. \`/api/v1/credentials/\` (an empty name) is 400, not the list. 
 Express's automatic ETags are off. Server timeouts: headers within 10 s, the whole request within 15 s, idle keep-alive
 5 s. Requests Node refuses itself (headers over 16 KB, unknown methods such as \`LIST\` and \`CONNECT\`, an \`Expect\`
 other than \`100-continue\`, broken framing, a stalled request) get problem+json too (431, 405, 417, 400, 408), with
-\`X-Request-Id\` (and \`Allow\` on a 405); an HTTP/1.1 request without \`Host\` still gets Node's bare 400.
+\`X-Request-Id\` (and \`Allow\` on a 405); an HTTP/1.1 request without \`Host\` is a problem+json 400.
 
 **Limits.** \`RATE_LIMIT\` per key (per client address before authentication) and \`AUTH_FAIL_LIMIT\` failed
 authentications per address answer 429 with \`Retry-After\`; they count \`/api/v1\` requests only. \`ALLOWED_IPS\` refusals

@@ -45,6 +45,7 @@ test.each([
   ['a bad header line', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400],
   ['an Expect header other than 100-continue', 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nConnection: close\r\n\r\n', 417],
   ['CONNECT (a proxy tunnel)', 'CONNECT 127.0.0.1:8000 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n', 405],
+  ['an HTTP/1.1 request without Host', `GET /api/v1/credentials/db-prod HTTP/1.1\r\nX-API-Key: ${KEY_A}\r\n\r\n`, 400],
 ])('%s gets problem+json, not a bare status line', async (_name, request, status) => {
   const res = await raw(request);
   expect(res.status).toBe(status);
@@ -54,6 +55,15 @@ test.each([
   expect(res.headers).toMatch(/X-Request-Id: [0-9a-f-]{36}/i);
   if (status === 405) expect(res.headers).toMatch(/Allow: GET, HEAD, POST/i);
   expect(JSON.parse(res.body)).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
+});
+
+test('without Host, the 400 says why and closes the connection; HTTP/1.0 needs no Host', async () => {
+  const res = await raw(`GET /health HTTP/1.1\r\n\r\n`);
+  expect(res.status).toBe(400);
+  expect(JSON.parse(res.body)).toMatchObject({ detail: 'an HTTP/1.1 request needs a Host header' });
+  expect(res.headers).toMatch(/Connection: close/i);
+  const old = await raw(`GET /health HTTP/1.0\r\n\r\n`);
+  expect(old.headers).toMatch(/^HTTP\/1\.1 200 /);
 });
 
 test('two Authorization headers are refused even when the first holds a good key', async () => {
