@@ -1,9 +1,9 @@
 // Request parameters: one zod schema per route, and 400s that say which parameter was wrong and why.
 import { z } from 'zod';
 import { badQuery, badRequest, notFound } from '../errors';
+import { BOOLEAN_WORDS } from '../config-parsers';
 import { closest, hasControl, quote } from '../text';
 
-const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 const MAX_NAME = 255;
 
 /** `true/false/1/0/yes/no` in any case; empty means the default (API.md §13.18). */
@@ -13,7 +13,7 @@ export const bool = (fallback: boolean) =>
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return fallback;
-      const value = BOOLEANS[raw.toLowerCase()];
+      const value = BOOLEAN_WORDS.get(raw.toLowerCase());
       if (value === undefined) {
         ctx.addIssue({ code: 'custom', message: `must be true, false, 1, 0, yes or no (received ${quote(raw)})` });
         return z.NEVER;

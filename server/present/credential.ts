@@ -52,7 +52,8 @@ export function presentCredential(
 ): CredentialJson {
   const { state } = version;
   const { reveal } = options;
-  const fields: Record<string, string> = {};
+  // No prototype: a custom field may be named `__proto__`.
+  const fields = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(state.fields)) {
     fields[name] = isEmptyValue(value) ? '' : shown(value, reveal);
   }

@@ -30,12 +30,13 @@ export const LIST_QUERY = {
 };
 export const ONE_QUERY = { version, show_password: bool(false) };
 const FIELD_QUERY = { version };
-const STANDARD: Record<string, 'username' | 'password' | 'url' | 'notes'> = {
-  username: 'username',
-  password: 'password',
-  url: 'url',
-  notes: 'notes',
-};
+// A Map: `/fields/constructor` must find no standard field, not Object.prototype's.
+const STANDARD: ReadonlyMap<string, 'username' | 'password' | 'url' | 'notes'> = new Map([
+  ['username', 'username'],
+  ['password', 'password'],
+  ['url', 'url'],
+  ['notes', 'notes'],
+]);
 
 /** `a/b/versions` → versions of `a/b`; the route's own suffixes win over entry names (API.md §1). */
 type Target =
@@ -136,7 +137,7 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
     parseFieldName(fieldName);
     const { principal, credential, chosen, audit } = locate(req, deps.holder, name, { version: query.version });
     const { state } = chosen;
-    const standard = STANDARD[fieldName];
+    const standard = STANDARD.get(fieldName);
     let value: FieldValue | undefined;
     if (standard) {
       value = state[standard];

@@ -22,7 +22,8 @@ export const DB_URL_QUERY = {
 /** The URL for one entry version; passwords are written only when `mask_password=false` was allowed. */
 export function dbUrlOf(state: EntryState, query: Parsed<typeof DB_URL_QUERY>): DbUrl {
   const reveal = !query.mask_password;
-  const fields: Record<string, string> = {};
+  // No prototype: a custom field may be named `__proto__`.
+  const fields = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);
   return buildDbUrl(
     {

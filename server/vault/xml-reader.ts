@@ -57,7 +57,7 @@ const isSpace = (b: number | undefined): boolean => b === 0x20 || b === 0x0a || 
 // The entities xmldom knows in application/xml documents; an unknown one stays literal, as it does there.
 function decodeEntities(text: string): string {
   return text.replace(ENTITY, (literal, body: string) => {
-    if (body.charCodeAt(0) !== 0x23) return NAMED[body] ?? literal;
+    if (body.charCodeAt(0) !== 0x23) return (Object.hasOwn(NAMED, body) ? NAMED[body] : undefined) ?? literal;
     const code = body.charCodeAt(1) === 0x78 ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
     return code <= 0x10ffff ? String.fromCodePoint(code) : literal;
   });

@@ -182,6 +182,9 @@ describe('raw fields', () => {
     expect((await get('/api/v1/credentials/api-secret/fields/url')).status).toBe(404);
     expect((await get('/api/v1/credentials/no-password/fields/password')).status).toBe(404);
     expect((await get('/api/v1/credentials/db-prod/fields/nope')).status).toBe(404);
+    for (const word of ['constructor', '__proto__', 'toString']) {
+      expect((await get(`/api/v1/credentials/db-prod/fields/${word}`)).status).toBe(404);
+    }
     const empty = await get('/api/v1/credentials/db-prod/fields/empty_field');
     expect(empty.status).toBe(200);
     expect(empty.text).toBe('');
@@ -250,6 +253,13 @@ describe('errors and HTTP rules', () => {
     expect(typo.body.detail).toContain("did you mean 'show_password'");
     expect((await get('/api/v1/credentials/db-prod?version=1&version=2')).status).toBe(400);
     expect((await get('/api/v1/credentials/db-prod?show_password=maybe')).status).toBe(400);
+    // Names of Object.prototype's members are words like any other, not booleans.
+    for (const word of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const one = await get(`/api/v1/credentials/db-prod?show_password=${word}`);
+      expect([one.status, one.text]).toEqual([400, expect.not.stringContaining('prod-pass-v3-Zq81')]);
+      expect((await get(`/api/v1/credentials?show_password=${word}`)).status).toBe(400);
+      expect((await get(`/api/v1/credentials?include_expired=${word}`)).status).toBe(400);
+    }
   });
 
   test('unknown routes 404, wrong methods 405 with Allow, bodies 400', async () => {

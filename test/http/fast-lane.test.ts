@@ -109,6 +109,7 @@ const HANDED_OVER: [string, string, Headers][] = [
   ['a missing version', '/api/v1/credentials/db-prod?version=9', { 'X-API-Key': KEY_A }],
   ['an unknown parameter', '/api/v1/credentials/db-prod?show_pasword=true', { 'X-API-Key': KEY_A }],
   ['a bad boolean', '/api/v1/credentials/db-prod?show_password=maybe', { 'X-API-Key': KEY_A }],
+  ['a boolean named after an Object member', '/api/v1/credentials/db-prod?show_password=constructor', { 'X-API-Key': KEY_A }],
   ['a repeated parameter', '/api/v1/credentials?limit=1&limit=2', { 'X-API-Key': KEY_A }],
   ['an encoded query', '/api/v1/credentials?prefix=db%2D', { 'X-API-Key': KEY_A }],
   ['a trailing slash', '/api/v1/credentials/db-prod/', { 'X-API-Key': KEY_A }],
