@@ -48,6 +48,9 @@ function refused(name: string): GatewayError {
   return forbidden(`this API key may not read ${name}`);
 }
 
+const readable = (snapshot: Snapshot, name: string, principal: Principal): readonly Credential[] =>
+  findByName(snapshot, name).filter((c) => mayRead(principal, c));
+
 /**
  * One credential for a name, path or uuid that the key may read: 404 when none, 403 when the key
  * may not read it, 409 with the readable candidates when several.
@@ -59,18 +62,17 @@ export function resolve(snapshot: Snapshot, ref: NameRef, principal: Principal):
     if (found || !principal.readsEverything) throw refused(`uuid:${ref.uuid}`);
     throw notFound(`Credential not found: uuid:${ref.uuid}`);
   }
-  const all = findByName(snapshot, ref.name);
-  if (all.length === 0) {
+  const candidates = readable(snapshot, ref.name, principal);
+  const [first] = candidates;
+  if (!first) {
+    // Entries the key may not read answer as no entry would: a deny rule must not become an oracle.
     if (principal.canRead(ref.name, ref.name)) throw notFound(`Credential not found: ${ref.name}`);
     throw refused(ref.name);
   }
-  const candidates = all.filter((c) => mayRead(principal, c));
-  const [first] = candidates;
-  if (!first) throw refused(ref.name);
   if (candidates.length === 1) return first;
-  // Entries that share a path as well as a title can only be told apart by UUID.
-  const paths = candidates.map((c) => c.path);
-  const addresses = candidates.map((c) => (paths.indexOf(c.path) === paths.lastIndexOf(c.path) ? c.path : `uuid:${c.uuid}`));
+  // A candidate's path is offered only where asking for it finds that one alone: a root entry's path
+  // is its title, and entries may share a path as well as a title. Otherwise its UUID is.
+  const addresses = candidates.map((c) => (readable(snapshot, c.path, principal).length === 1 ? c.path : `uuid:${c.uuid}`));
   throw new GatewayError(
     'ambiguous_name',
     409,

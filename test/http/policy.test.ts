@@ -91,6 +91,16 @@ test('the same 403 whether or not a forbidden name exists: no existence oracle',
   expect(detail(existing).replace('grafana', '')).toBe(detail(missing).replace('grafanaX', ''));
 });
 
+test('a title the key may read by name but whose entries its deny rules hide answers as a missing one', async () => {
+  // revealer denies billing/legacy/**: old-ledger exists only there.
+  const hidden = await as(REVEALER, '/api/v1/credentials/old-ledger');
+  const missing = await as(REVEALER, '/api/v1/credentials/no-such-ledger');
+  expect([hidden.status, missing.status]).toEqual([404, 404]);
+  const detail = (res: { body: unknown }): string => (res.body as { detail: string }).detail;
+  expect(detail(hidden).replace('old-ledger', '')).toBe(detail(missing).replace('no-such-ledger', ''));
+  expect((await as(REVEALER, '/api/v1/db-url/old-ledger')).status).toBe(404);
+});
+
 test('denials are audited with the key\'s name and 403, and never the key', async () => {
   await as(READER, '/api/v1/credentials/ops/grafana').set('X-Request-Id', 'denied-1');
   const line = t.audit.find((a) => a.request_id === 'denied-1');
