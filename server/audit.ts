@@ -66,7 +66,8 @@ export function auditTrail(sink: AuditSink): RequestHandler {
         route: routeOf(req),
         credential: req.audit?.credential ?? null,
         version: req.audit?.version ?? null,
-        revealed: req.audit?.revealed ?? false,
+        // An error answer reveals nothing, whatever the handler had worked out before it failed.
+        revealed: res.statusCode < 300 && req.audit?.revealed === true,
         status: res.statusCode,
       });
     });

@@ -52,7 +52,8 @@ function resolveValue(value: FieldValue, index: Map<string, Target>, seen: Reado
     const visit = `${target.id}:${wantedCode}`;
     if (seen.has(visit) || depth >= MAX_DEPTH) throw new Unresolvable();
     const inner = resolveValue(fieldOf(target, wantedCode), index, new Set([...seen, visit]), depth + 1);
-    if (inner instanceof Secret) secret = true;
+    // A password is secret wherever it is copied, even one the vault stores unprotected.
+    if (inner instanceof Secret || wantedCode === 'P') secret = true;
     return textOf(inner);
   });
   // Whatever a protected value contributed stays protected: a username that copies a password is masked.

@@ -13,9 +13,10 @@ const BASE = 'aa000000000000000000000000000001';
 const REF1 = 'aa000000000000000000000000000002';
 const CYCLE_A = 'aa00000000000000000000000000000a';
 const CYCLE_B = 'aa00000000000000000000000000000b';
+const PLAIN = 'aa00000000000000000000000000000c';
 const SEED = 'JBSWY3DPEHPK3PXP';
 const BLOB = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 7919) % 256));
-mustNotLeak(KEY, VAULT_PASSWORD, 'base-secret-Qz19', SEED, 'cycle-secret');
+mustNotLeak(KEY, VAULT_PASSWORD, 'base-secret-Qz19', SEED, 'cycle-secret', 'unprotected-pass-Hy62');
 checkLogsForLeaks();
 
 let t: TestApp;
@@ -30,6 +31,8 @@ beforeAll(async () => {
     { group: 'Refs', title: 'ref-3', username: `{REF:P@T:ref-2}`, password: 'own-pass' },
     { group: 'Refs', title: 'cycle-a', uuid: CYCLE_A, username: 'a', password: `{REF:P@I:${CYCLE_B}}` },
     { group: 'Refs', title: 'cycle-b', uuid: CYCLE_B, username: 'b', password: `{REF:P@I:${CYCLE_A}}`, notes: 'cycle-secret' },
+    { group: 'Refs', title: 'plain-pw', uuid: PLAIN, username: 'p', password: 'unprotected-pass-Hy62', plainPassword: true },
+    { group: 'Refs', title: 'copies-plain', username: `{REF:P@I:${PLAIN}}`, notes: `{REF:U@I:${PLAIN}}`, url: 'cache.internal' },
     { group: 'Refs', title: 'dangling', username: '{REF:U@T:no-such-title}', password: '{REF:P@I:00000000000000000000000000000000}' },
     { group: 'Totp', title: 'uri', username: 'u', fields: { otp: { protected: `otpauth://totp/Example:alice?secret=${SEED}&period=30&digits=6` } } },
     { group: 'Totp', title: 'none', username: 'u' },
@@ -60,6 +63,14 @@ describe('field references', () => {
   test('a plain field that copies a password is masked like the password', async () => {
     expect((await body('/api/v1/credentials/ref-3')).username).toBe('*****');
     expect((await body('/api/v1/credentials/ref-3?show_password=true')).username).toBe('base-secret-Qz19');
+  });
+
+  test('a copied password is masked even where the vault stores it unprotected', async () => {
+    expect(await body('/api/v1/credentials/copies-plain')).toMatchObject({ username: '*****', notes: 'p' });
+    expect((await body('/api/v1/credentials/copies-plain?show_password=true')).username).toBe('unprotected-pass-Hy62');
+    const url = (await get('/api/v1/db-url/copies-plain?dialect=redis').set('Accept', 'text/plain')).text;
+    expect(url).toContain('@cache.internal:6379');
+    expect(url).not.toContain('unprotected-pass-Hy62');
   });
 
   test('a cycle and a dangling reference stay literal', async () => {
@@ -113,7 +124,9 @@ describe('attachments', () => {
     expect(createHash('sha256').update(res.body as Buffer).digest('hex')).toBe(createHash('sha256').update(BLOB).digest('hex'));
     const unicode = await get(`/api/v1/credentials/with-files/attachments/${encodeURIComponent('ünïcode name.txt')}`);
     expect(unicode.headers['content-disposition']).toContain("filename*=UTF-8''%C3%BCn%C3%AFcode%20name.txt");
-    expect((await get('/api/v1/credentials/with-files/attachments/nope.bin')).status).toBe(404);
+    expect((await get('/api/v1/credentials/with-files/attachments/nope.bin').set('X-Request-Id', 'no-such-file')).status).toBe(404);
+    // The audit says a value was revealed only when one was sent.
+    expect(t.audit.find((a) => a.request_id === 'no-such-file')).toMatchObject({ status: 404, revealed: false });
   });
 });
 

@@ -24,6 +24,8 @@ export interface EntrySpec {
   attachments?: Record<string, Uint8Array>;
   /** A fixed UUID (32 hex digits), for field references that name it. */
   uuid?: string;
+  /** Store the password unprotected, as KeePass does when its memory protection is off for it. */
+  plainPassword?: boolean;
 }
 
 const secret = (text: string): kdbxweb.ProtectedValue => kdbxweb.ProtectedValue.fromString(text);
@@ -72,7 +74,7 @@ export async function makeVault(password: string, entries: EntrySpec[], keyFile:
       when += 86_400_000;
     }
     base();
-    entry.fields.set('Password', secret(spec.password ?? ''));
+    entry.fields.set('Password', spec.plainPassword ? (spec.password ?? '') : secret(spec.password ?? ''));
     entry.times.creationTime = new Date(Date.UTC(2026, 0, 1, 0, 0, 0));
     entry.times.lastModTime = spec.modified ?? new Date(when);
     if (spec.tags) entry.tags = spec.tags;
