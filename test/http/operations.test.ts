@@ -1,7 +1,7 @@
 // Rate limits, client addresses behind proxies, the IP allowlist, CORS, the audit trail and metrics.
 import request from 'supertest';
 import { OPEN_ACCESS, type AccessSettings } from '../../server/app';
-import { parseCidrs, parseOrigins, parseRate, parseTrustProxy } from '../../server/config-parsers';
+import { parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy } from '../../server/config-parsers';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf } from '../support/vault';
@@ -89,6 +89,16 @@ describe('TRUST_PROXY, ALLOWED_IPS and CORS', () => {
     expect(parseTrustProxy(undefined)).toBe(false);
     expect(() => parseTrustProxy('true')).toThrow(/TRUST_PROXY=true is refused/);
     expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/TRUST_PROXY/);
+    // Each of these trusts any client's X-Forwarded-For, as true does.
+    expect(() => parseTrustProxy('99')).toThrow(/TRUST_PROXY=99 is refused/);
+    expect(() => parseTrustProxy('loopback, 0.0.0.0/0')).toThrow(/0\.0\.0\.0\/0 is refused/);
+    expect(() => parseTrustProxy('::/0')).toThrow(/::\/0 is refused/);
+  });
+
+  test('settings named after Object members are refused, not taken as a unit or a boolean', () => {
+    expect(() => parseRate('RATE_LIMIT', '5/constructor')).toThrow(/RATE_LIMIT must look like 100\/minute/);
+    expect(() => parseRate('RATE_LIMIT', '5/__proto__')).toThrow(/RATE_LIMIT/);
+    expect(() => parseBool('METRICS', 'constructor', true)).toThrow(/METRICS must be true or false/);
   });
 
   test('a trusted proxy\'s X-Forwarded-For is the client address in the audit trail', async () => {

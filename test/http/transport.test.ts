@@ -1,7 +1,7 @@
 // What reaches the gateway as a real HTTP server: requests Node refuses, and repeated key headers.
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { applyServerSettings, SERVER_OPTIONS } from '../../server/http/server-settings';
+import { applyServerSettings, SERVER_OPTIONS, SERVER_TIMEOUTS } from '../../server/http/server-settings';
 import { buildApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf } from '../support/vault';
@@ -64,6 +64,29 @@ test('without Host, the 400 says why and closes the connection; HTTP/1.0 needs n
   expect(res.headers).toMatch(/Connection: close/i);
   const old = await raw(`GET /health HTTP/1.0\r\n\r\n`);
   expect(old.headers).toMatch(/^HTTP\/1\.1 200 /);
+});
+
+test('a second key header or a body after 2,000 other headers is still seen', async () => {
+  const filler = Array.from({ length: 2_000 }, (_, i) => `a${i}: x\r\n`).join('');
+  const twoKeys = await raw(`GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\n${filler}X-API-Key: ${KEY_A}\r\nX-API-Key: ${KEY_A}\r\nConnection: close\r\n\r\n`);
+  expect(twoKeys.status).toBe(400);
+  const body = await raw(`GET /api/v1/credentials HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY_A}\r\n${filler}Content-Length: 5\r\nConnection: close\r\n\r\nhello`);
+  expect(JSON.parse(body.body)).toMatchObject({ status: 400, detail: 'request bodies are not accepted on this API' });
+});
+
+test('a connection that never sends a byte is closed once the silence outlasts the limit', async () => {
+  const quiet = createServer(SERVER_OPTIONS, (_req, res) => res.end());
+  applyServerSettings(quiet, { ...SERVER_TIMEOUTS, silentMs: 300 });
+  await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
+  const address = quiet.address();
+  const socket = connect(typeof address === 'object' && address ? address.port : 0, '127.0.0.1');
+  const closed = await new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), 5_000).unref();
+  });
+  socket.destroy();
+  await new Promise<void>((resolve) => quiet.close(() => resolve()));
+  expect(closed).toBe(true);
 });
 
 test('two Authorization headers are refused even when the first holds a good key', async () => {
