@@ -11,7 +11,7 @@ import { resolveReferences } from './references';
 import { SnapshotBuilder, sortCredentials, type Credential, type Snapshot } from './snapshot';
 import { vaultInfo, type TreeCounts, type VaultRead } from './vault-info';
 import { buildCredentials, type EntryRecord } from './versions';
-import { XmlShapeError, dropControlBytes } from './xml-reader';
+import { XmlShapeError, normalizeXmlBytes } from './xml-reader';
 
 export { VaultOpenError } from './open-error';
 export { isAlwaysSecretField, splitTags } from './entry-state';
@@ -90,6 +90,7 @@ interface XmlDocument {
 /**
  * kdbxweb's DOM reader on the same decrypted XML, for documents the streaming reader does not model
  * (a DTD, markup inside a value, Root before Meta): no KeePass writer makes them, but kdbxweb reads them.
+ * kdbxweb's parser drops tabs, so these rare documents lose the tabs the streaming reader keeps.
  */
 async function readWithDom(payload: Payload): Promise<TreeCounts & { all: EntryRecord[]; headerHash: ArrayBuffer | null }> {
   const { kdbx } = payload;
@@ -109,7 +110,7 @@ export async function readVault(bytes: Uint8Array, credentials: VaultCredentials
   const keys = await keysFor(bytes, credentials);
   try {
     const payload = await decryptPayload(toArrayBuffer(bytes), keys);
-    const xml = dropControlBytes(payload.xml);
+    const xml = normalizeXmlBytes(payload.xml);
     let read;
     try {
       read = readKeePassXml(xml, await payload.salts(), await innerBinaries(payload.kdbx));

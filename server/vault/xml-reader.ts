@@ -241,17 +241,20 @@ export class XmlReader {
   }
 }
 
-const isDropped = (b: number): boolean => b < 0x20 && b !== 0x0a && b !== 0x0d;
+// C0 controls XML does not allow (all but TAB, LF and CR): some writers leave them in values.
+const isDropped = (b: number): boolean => b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d;
+const needsWork = (b: number): boolean => b < 0x20 && b !== 0x09 && b !== 0x0a;
 
 /**
- * kdbxweb drops C0 controls other than LF and CR from the whole document before parsing (a tab in a
- * note included); readers of the same file must see the same text. UTF-8 never uses these bytes
- * inside a multi-byte character, so dropping bytes equals dropping characters.
+ * The document as KeePassXC reads it: C0 controls XML forbids are dropped, and line ends are
+ * normalised as XML requires (CR LF and a lone CR become LF; a `&#13;` reference stays a CR).
+ * kdbxweb drops tabs too, but KeePassXC keeps them, and a tab-separated note must survive.
+ * UTF-8 never uses these bytes inside a multi-byte character, so this works on bytes, in place.
  */
-export function dropControlBytes(bytes: Buffer): Buffer {
+export function normalizeXmlBytes(bytes: Buffer): Buffer {
   let first = -1;
   for (let i = 0; i < bytes.length; i += 1) {
-    if (isDropped(bytes[i] ?? 0x20)) {
+    if (needsWork(bytes[i] ?? 0x20)) {
       first = i;
       break;
     }
@@ -260,7 +263,12 @@ export function dropControlBytes(bytes: Buffer): Buffer {
   let out = first;
   for (let i = first; i < bytes.length; i += 1) {
     const b = bytes[i] ?? 0x20;
-    if (!isDropped(b)) bytes[out++] = b;
+    if (b === 0x0d) {
+      bytes[out++] = 0x0a;
+      if (bytes[i + 1] === 0x0a) i += 1;
+    } else if (!isDropped(b)) {
+      bytes[out++] = b;
+    }
   }
   return bytes.subarray(0, out);
 }

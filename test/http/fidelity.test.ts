@@ -38,6 +38,8 @@ beforeAll(async () => {
     { group: 'Totp', title: 'none', username: 'u' },
     { group: 'Totp', title: 'unprotected-seed', username: 'u', fields: { 'TOTP Seed': SEED, 'TOTP Settings': '30;6' } },
     { group: 'Totp', title: 'broken', username: 'u', fields: { otp: 'otpauth://totp/x?secret=!!!' } },
+    // kdbxweb writes line ends as they are; XML readers (KeePassXC's too) turn CR LF and CR into LF.
+    { group: 'Text', title: 'tabs-and-lines', username: 'u\tv', notes: 'col1\tcol2\r\nline2\rline3', fields: { tsv: 'a\tb' } },
     { group: 'Files', title: 'with-files', username: 'f', attachments: { 'blob.bin': BLOB, 'ünïcode name.txt': Buffer.from('héllo\n') } },
   ]);
   t = buildApp({ snapshot, keysText: `fid:${KEY}\n`, now: () => NOW });
@@ -51,6 +53,12 @@ interface Body {
   attachments: { name: string; size: number }[];
 }
 const body = async (url: string): Promise<Body> => (await get(url)).body as Body;
+
+test('tabs survive and line ends are LF, as KeePassXC shows them', async () => {
+  const res = await get('/api/v1/credentials/tabs-and-lines');
+  expect(res.body).toMatchObject({ username: 'u\tv', notes: 'col1\tcol2\nline2\nline3', fields: { tsv: 'a\tb' } });
+  expect((await get('/api/v1/credentials/tabs-and-lines/fields/tsv')).text).toBe('a\tb');
+});
 
 describe('field references', () => {
   test('a chain of 3 resolves; the referenced password stays masked unless revealed', async () => {

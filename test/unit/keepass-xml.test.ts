@@ -13,6 +13,15 @@ const vaults = readManifest().vaults.filter((v) => v.expect_error === null);
 /** Secrets as `{ secret }` (Jest cannot see a private field), so protected flags and texts both count. */
 const comparable = (read: VaultRead) => ({ info: read.info, live: read.live, all: encodeRecords(read.all) });
 
+/** kdbxweb drops every tab before parsing; KeePassXC, and so the gateway, keeps them. Else the same. */
+const dropTabs = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.replaceAll('\t', '');
+  if (Array.isArray(value)) return value.map(dropTabs);
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, dropTabs(item)]));
+};
+const tabless = (read: VaultRead): unknown => dropTabs(comparable(read));
+
 async function both(bytes: Uint8Array, credentials: VaultCredentials): Promise<[VaultRead, VaultRead]> {
   return [await readVault(bytes, credentials), await readVaultWithKdbxweb(bytes, credentials)];
 }
@@ -22,7 +31,7 @@ test.each(vaults.map((v) => [v.file, v] as const))('%s: the same records as kdbx
   const keyFile = vault.keyfile === null ? null : readFileSync(path.join(FIXTURES_DIR, vault.keyfile));
   const [streamed, reference] = await both(bytes, { password: vault.password, keyFile });
   expect(streamed.all.length).toBeGreaterThan(0);
-  expect(comparable(streamed)).toEqual(comparable(reference));
+  expect(tabless(streamed)).toEqual(tabless(reference));
 });
 
 const ENTRIES: EntrySpec[] = [
@@ -53,10 +62,11 @@ async function kdbx31(bytes: Uint8Array, password: string): Promise<Uint8Array> 
 }
 
 // KDBX 3.1 keeps attachments as base64 in Meta, where an empty one reads as absent (in kdbxweb too).
+// The 3.1 vault is kdbxweb's own re-save, which has lost the note's tab on the way.
 describe.each([
-  ['KDBX 4', (bytes: Uint8Array) => Promise.resolve(bytes), ['id_ed25519', 'empty.txt']],
-  ['KDBX 3.1', (bytes: Uint8Array) => kdbx31(bytes, 'pw-xml'), ['id_ed25519']],
-])('a kdbxweb-made %s vault', (format, convert, names) => {
+  ['KDBX 4', (bytes: Uint8Array) => Promise.resolve(bytes), ['id_ed25519', 'empty.txt'], 'tab\there'],
+  ['KDBX 3.1', (bytes: Uint8Array) => kdbx31(bytes, 'pw-xml'), ['id_ed25519'], 'tabhere'],
+])('a kdbxweb-made %s vault', (format, convert, names, tabbed) => {
   let streamed: VaultRead;
   let reference: VaultRead;
   beforeAll(async () => {
@@ -66,7 +76,7 @@ describe.each([
 
   test('gives the same records as kdbxweb', () => {
     expect(streamed.info.format.startsWith(format)).toBe(true);
-    expect(comparable(streamed)).toEqual(comparable(reference));
+    expect(tabless(streamed)).toEqual(tabless(reference));
   });
 
   test('keeps protected values protected, history items and values after the Recycle Bin included', () => {
@@ -89,8 +99,8 @@ describe.each([
     expect(billing?.history[1]?.attachments.map((a) => a.name)).toEqual(names);
     expect(billing?.current.tags).toEqual(['env:prod', 'team']);
     expect(billing?.current.expires?.toISOString()).toBe('2030-05-06T07:08:09.000Z');
-    // kdbxweb drops a raw tab before parsing; the streaming reader must read the same text.
-    expect(billing?.current.notes).toBe('tabhere, <markup> & "quotes" \'apos\', ünïcødé ✓');
+    // kdbxweb drops a raw tab before parsing; KeePassXC shows it, and so does the gateway.
+    expect(billing?.current.notes).toBe(`${tabbed}, <markup> & "quotes" 'apos', ünïcødé ✓`);
     expect(streamed.info.recycled).toBe(1);
   });
 });
