@@ -57,7 +57,8 @@ const dbUrl = apiOperation({
     '409': ambiguous(),
     '422': unprocessable(
       'The entry cannot make a URL, and the detail says what is missing: a secret without a host, a SQL dialect ' +
-        '(postgresql, mysql, mariadb, mssql, oracle) with no database, an unknown dialect in the entry, a bad port.',
+        '(postgresql, mysql, mariadb, mssql, oracle) with no database, an unknown dialect in the entry, a bad port, several hosts, ' +
+        'or, when the URL is masked, a protected URL, port, dialect or driver field (ask with mask_password=false).',
       {
         noDatabase: "postgresql needs a database: set the entry's `database` field or pass ?database=",
       },

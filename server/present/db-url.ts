@@ -145,7 +145,12 @@ function splitScheme(raw: string): SchemeParts {
   return { raw, dialect: own(SCHEME_ALIASES, dialectPart) ?? dialectPart, driver: plus < 0 ? null : raw.slice(plus + 1) };
 }
 
+// Near a dialect's name but not a typo of it: following "did you mean" would change the connection.
+const NOT_TYPOS: ReadonlyMap<string, string> = new Map([['rediss', ' (Redis over TLS, which the gateway does not write: ?dialect=redis would give a URL without TLS)']]);
+
 function didYouMean(name: string): string {
+  const different = NOT_TYPOS.get(name);
+  if (different !== undefined) return different;
   const hint = closestDialect(name);
   return hint === null ? '' : ` (did you mean '${hint}'?)`;
 }

@@ -1,11 +1,11 @@
 // GET /api/v1/db-url/{name}: a ready database URL built from a credential (API.md §5).
 import { Router } from 'express';
-import { badRequest } from '../errors';
+import { badRequest, unprocessable } from '../errors';
 import { methodNotAllowed } from '../http/problems';
 import { bool, oneOf, parseQuery, text, version, type Parsed } from '../http/params';
 import { buildDbUrl, type DbUrl } from '../present/db-url';
 import { shown } from '../present/credential';
-import { isEmptyValue } from '../vault/secret';
+import { Secret, isEmptyValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { EntryState } from '../vault/snapshot';
 import { audited, locate, segmentsOf } from './lookup';
@@ -19,9 +19,25 @@ export const DB_URL_QUERY = {
   version,
 };
 
+// Values the URL is worked out from rather than written as they are: a masked one cannot be parsed.
+const STRUCTURAL_FIELDS = ['port', 'dialect', 'driver'] as const;
+
+/**
+ * A protected value the URL's shape depends on (KeePass can protect the URL field) cannot be
+ * masked without hiding the host or port, nor used unmasked without revealing it: a masked URL
+ * is refused, saying so, rather than parsed from asterisks.
+ */
+function refuseMaskedStructure(state: EntryState): void {
+  const protectedPart = state.url instanceof Secret ? 'URL field' : STRUCTURAL_FIELDS.find((name) => Object.hasOwn(state.fields, name) && state.fields[name] instanceof Secret);
+  if (protectedPart === undefined) return;
+  const what = protectedPart === 'URL field' ? "the entry's URL field is" : `the entry's ${protectedPart} field is`;
+  throw unprocessable(`${what} protected, so a masked URL cannot be built from it; ask with mask_password=false (needs the reveal right)`);
+}
+
 /** The URL for one entry version; passwords are written only when `mask_password=false` was allowed. */
 export function dbUrlOf(state: EntryState, query: Parsed<typeof DB_URL_QUERY>): DbUrl {
   const reveal = !query.mask_password;
+  if (!reveal) refuseMaskedStructure(state);
   // No prototype: a custom field may be named `__proto__`.
   const fields = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(state.fields)) fields[name] = shown(value, reveal);

@@ -8,7 +8,7 @@ import { snapshotOf } from '../support/vault';
 const KEY = 'db-url-test-key-71c9e2';
 const PASSWORD = 'p@ss:w/rd#?%';
 const VAULT_PASSWORD = 'db-url-vault-pass-4a0b';
-mustNotLeak(KEY, VAULT_PASSWORD, PASSWORD, 'hunter2@example-9');
+mustNotLeak(KEY, VAULT_PASSWORD, PASSWORD, 'hunter2@example-9', 'secret-host.internal');
 checkLogsForLeaks();
 
 let t: TestApp;
@@ -20,6 +20,8 @@ beforeAll(async () => {
     { group: 'Databases', title: 'mongo', username: 'm', password: PASSWORD, url: 'mongodb://mongo.internal/admin?authSource=admin' },
     { group: 'Databases', title: 'no-db', username: 'u', password: 'hunter2@example-9', url: 'db.internal:6000' },
     { group: 'Services', title: 'token-only', password: 'hunter2@example-9' },
+    { group: 'Protected', title: 'url', username: 'u', password: PASSWORD, url: { protected: 'secret-host.internal:6543' }, fields: { database: 'app' } },
+    { group: 'Protected', title: 'port', username: 'u', password: PASSWORD, url: 'open.internal', fields: { database: 'app', port: { protected: '6543' } } },
     { group: 'Databases', title: 'history', username: 'h', password: 'new-pass-9Qz', history: ['old-pass-8Py'], url: 'h.internal', fields: { database: 'd' } },
   ]);
   t = buildApp({ snapshot, keysText: `tester:${KEY}\n` });
@@ -42,6 +44,18 @@ test.each([
   expect(parsed.hostname).toBe('pg.internal');
   expect(Number(parsed.port)).toBe(port);
   expect(body).toMatchObject({ dialect, host: 'pg.internal', port, database: 'app' });
+});
+
+test('a protected URL or port field: masked, a 422 that says why; unmasked, the URL', async () => {
+  for (const [name, part] of [['Protected/url', 'URL field'], ['Protected/port', 'port field']]) {
+    const masked = await get(`/api/v1/db-url/${name}`);
+    expect(masked.status).toBe(422);
+    expect((masked.body as { detail: string }).detail).toBe(`the entry's ${part} is protected, so a masked URL cannot be built from it; ask with mask_password=false (needs the reveal right)`);
+    expect(masked.text).not.toContain('secret-host');
+    const revealed = await get(`/api/v1/db-url/${name}?mask_password=false`);
+    expect(revealed.status).toBe(200);
+    expect((revealed.body as DbUrlBody).port).toBe(6543);
+  }
 });
 
 test('masked by default: no part of a password with @ in it shows', async () => {

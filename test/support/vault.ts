@@ -12,7 +12,8 @@ export interface EntrySpec {
   title: string;
   username?: string;
   password?: string;
-  url?: string;
+  /** `{ protected }` as KeePass writes it when its memory protection covers the URL field. */
+  url?: FieldSpec;
   notes?: string;
   fields?: Record<string, FieldSpec>;
   tags?: string[];
@@ -59,7 +60,7 @@ export async function makeVault(password: string, entries: EntrySpec[], keyFile:
     const base = (): void => {
       entry.fields.set('Title', spec.title);
       entry.fields.set('UserName', spec.username ?? '');
-      entry.fields.set('URL', spec.url ?? '');
+      entry.fields.set('URL', typeof spec.url === 'object' ? secret(spec.url.protected) : (spec.url ?? ''));
       entry.fields.set('Notes', spec.notes ?? '');
       for (const [name, value] of Object.entries(spec.fields ?? {})) {
         entry.fields.set(name, typeof value === 'string' ? value : secret(value.protected));

@@ -99,6 +99,12 @@ describe('unknown dialects', () => {
     expect(err.message).not.toContain('did you mean');
   });
 
+  it('does not send a rediss:// entry to redis, which would drop its TLS', () => {
+    const err = expectRefusal(() => build(entry({ url: 'rediss://cache.internal:6380' })), 422, "scheme 'rediss'");
+    expect(err.message).not.toContain("did you mean 'redis'");
+    expect(err.message).toContain('without TLS');
+  });
+
   it("is 422 from the entry's dialect field, naming the allowed dialects", () => {
     const source = entry({ fields: { database: 'main', dialect: 'mysql8' } });
     expectRefusal(() => build(source), 422, "'mysql8'", "did you mean 'mysql'?", ALL_DIALECTS.join(', '));
