@@ -5,6 +5,7 @@ import proxyaddr from 'proxy-addr';
 import type { Logger } from 'winston';
 import { matchKey, presentedKey } from '../access/authenticate';
 import type { KeyStore, Principal } from '../access/key-ring';
+import { versionFor } from '../access/reference-view';
 import type { AuditSink } from '../audit';
 import type { Cidr, Rate } from '../config-parsers';
 import type { Metrics } from '../metrics';
@@ -98,7 +99,7 @@ function nameOf(rest: string): string[] | null {
 function find(snapshot: Snapshot, name: string, principal: Principal, version: number | undefined): { credential: Credential; chosen: CredentialVersion } | null {
   try {
     const credential = resolve(snapshot, parseName(name), principal);
-    return { credential, chosen: versionOf(credential, version) };
+    return { credential, chosen: versionFor(principal, versionOf(credential, version)) };
   } catch {
     return null;
   }

@@ -23,7 +23,9 @@ scheme below; both headers with the same key are fine, with different keys 400).
 \`API_KEY\` may read and reveal everything and call admin routes. A YAML or JSON keys file gives each key a policy:
 \`allow\`/\`deny\` globs on the credential's name or path (deny wins), \`reveal\` (passwords, protected fields, TOTP
 codes, attachments), \`admin\`, and \`expires\` (then 401). A key that may not read a name gets 403 whether or not the name
-exists; lists and counts silently leave out what it may not read.
+exists, and a name its deny globs hide gets the 404 of a missing one; lists and counts silently leave out what it may
+not read. A value resolved from a field reference is served only to a key that may read every entry it drew on; any
+other key sees the field as stored (\`{REF:…}\`).
 
 **Every answer** carries \`Cache-Control: no-store\` and \`X-Request-Id\` (the client's own when it is 1–128 characters
 of \`A-Z a-z 0-9 . _ : -\`, else a new UUID; it is in every log line of the request). Errors are RFC 9457

@@ -9,6 +9,7 @@ import { Secret, isEmptyValue, type FieldValue } from '../vault/secret';
 import type { VaultHolder } from '../vault/holder';
 import type { Credential, CredentialVersion, Snapshot } from '../vault/snapshot';
 import type { Principal } from '../access/key-ring';
+import { versionFor } from '../access/reference-view';
 import { createPageCache } from './list-pages';
 import { audited, locate, mayRead, principalOf, requireReveal, segmentsOf, snapshotOf } from './lookup';
 
@@ -79,7 +80,7 @@ export function listBody(snapshot: Snapshot, principal: Principal, query: ListQu
   // key until an entry on it expires: made once per snapshot, as single masked bodies are.
   if (unfiltered && !query.show_password) return pages.page(snapshot, query.offset, query.limit, now, () => pageOf(snapshot.sorted, query, now));
   const matched = unfiltered ? snapshot.sorted : snapshot.sorted.filter((c) => listed(c, principal, query, now));
-  return Buffer.from(pageOf(matched, query, now).body, 'utf8');
+  return Buffer.from(pageOf(matched, query, now, (c) => versionFor(principal, c.latest)).body, 'utf8');
 }
 
 function listed(c: Credential, principal: Principal, query: ListQuery, now: Date): boolean {
@@ -93,11 +94,16 @@ function listed(c: Credential, principal: Principal, query: ListQuery, now: Date
 }
 
 /** One page of `matched`, and until when it stays right: the first expiry on it still to come. */
-function pageOf(matched: readonly Credential[], query: ListQuery, now: Date): { body: string; until: number } {
+function pageOf(
+  matched: readonly Credential[],
+  query: ListQuery,
+  now: Date,
+  latest: (c: Credential) => CredentialVersion = (c) => c.latest,
+): { body: string; until: number } {
   const page = matched.slice(query.offset, query.offset + query.limit);
   const items = query.show_password
-    ? page.map((c) => JSON.stringify(presentCredential(c, c.latest, { reveal: true, now })))
-    : page.map((c) => maskedJson(c, c.latest, now));
+    ? page.map((c) => JSON.stringify(presentCredential(c, latest(c), { reveal: true, now })))
+    : page.map((c) => maskedJson(c, latest(c), now));
   let until = Infinity;
   for (const c of page) {
     const expires = c.latest.state.expires?.getTime();
@@ -156,8 +162,8 @@ export function credentialsRouter(deps: CredentialsDeps): Router {
   function totp(req: Request, res: Response, name: string): void {
     req.routeTemplate = '/api/v1/credentials/{name}/totp';
     parseQuery(NO_PARAMETERS, req.query);
-    const { credential } = locate(req, deps.holder, name, { reveal: 'TOTP codes' });
-    const spec = totpSpecOf(credential.latest.state.fields);
+    const { credential, chosen } = locate(req, deps.holder, name, { reveal: 'TOTP codes' });
+    const spec = totpSpecOf(chosen.state.fields);
     if (!spec) throw notFound(`Credential ${credential.path} has no TOTP`);
     res.json(totpAt(spec, deps.now().getTime()));
   }

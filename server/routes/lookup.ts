@@ -6,6 +6,7 @@ import type { VaultHolder } from '../vault/holder';
 import { findByName, type Credential, type CredentialVersion, type Snapshot } from '../vault/snapshot';
 import { formatVersion, pickVersion } from '../vault/versions';
 import type { Principal } from '../access/key-ring';
+import { versionFor } from '../access/reference-view';
 import type { AuditInfo } from '../http/context';
 
 export function snapshotOf(holder: VaultHolder): Snapshot {
@@ -113,7 +114,7 @@ export function locate(
   if (options.reveal) requireReveal(principal, options.reveal);
   const credential = resolve(snapshotOf(holder), ref, principal);
   audit.credential = credential.path;
-  const chosen = versionOf(credential, options.version);
+  const chosen = versionFor(principal, versionOf(credential, options.version));
   audit.version = formatVersion(chosen.number);
   audit.revealed = Boolean(options.reveal);
   return { principal, credential, chosen, audit };

@@ -1,17 +1,18 @@
 // Resolves KeePass field references `{REF:<F>@<S>:<text>}` once, when the snapshot is built.
 import { Secret, textOf, type FieldValue } from './secret';
-import type { EntryState } from './snapshot';
-import type { EntryRecord } from './versions';
+import type { EntryState, ReferenceField, ReferenceSource, ReferenceTarget } from './snapshot';
+import { joinPath, parseMattstashTitle, type EntryRecord } from './versions';
 
 const REFERENCE = /\{REF:([TUPANI])@([TUPANI]):([^}]+)\}/gi;
 const MAX_DEPTH = 10;
 const STANDARD = { T: 'title', U: 'username', P: 'password', A: 'url', N: 'notes' } as const;
 type Code = keyof typeof STANDARD | 'I';
 
-/** A reference target: the entry's current state and the UUID form references use (32 hex digits). */
+/** A reference target: the entry's current state, the UUID form references use (32 hex digits), and how policies name it. */
 interface Target {
   readonly id: string;
   readonly state: EntryState;
+  readonly named: ReferenceTarget;
 }
 
 class Unresolvable extends Error {}
@@ -40,7 +41,7 @@ function fieldOf(target: Target, code: Code): FieldValue {
  * A chain is followed up to 10 deep; a reference that finds nothing stays literal where it is, and
  * one that leads back into itself (or too deep) stays literal in the field that holds it.
  */
-function resolveValue(value: FieldValue, index: Map<string, Target>, seen: ReadonlySet<string>, depth: number): FieldValue {
+function resolveValue(value: FieldValue, index: Map<string, Target>, seen: ReadonlySet<string>, depth: number, used: Set<ReferenceTarget>): FieldValue {
   const text = textOf(value);
   if (!text.includes('{') || !/\{REF:/i.test(text)) return value;
   let secret = value instanceof Secret;
@@ -51,7 +52,8 @@ function resolveValue(value: FieldValue, index: Map<string, Target>, seen: Reado
     const wantedCode = wanted.toUpperCase() as Code;
     const visit = `${target.id}:${wantedCode}`;
     if (seen.has(visit) || depth >= MAX_DEPTH) throw new Unresolvable();
-    const inner = resolveValue(fieldOf(target, wantedCode), index, new Set([...seen, visit]), depth + 1);
+    used.add(target.named);
+    const inner = resolveValue(fieldOf(target, wantedCode), index, new Set([...seen, visit]), depth + 1, used);
     // A password is secret wherever it is copied, even one the vault stores unprotected.
     if (inner instanceof Secret || wantedCode === 'P') secret = true;
     return textOf(inner);
@@ -60,9 +62,9 @@ function resolveValue(value: FieldValue, index: Map<string, Target>, seen: Reado
   return secret ? new Secret(resolved) : resolved;
 }
 
-function resolveTop(value: FieldValue, index: Map<string, Target>, self: string): FieldValue {
+function resolveTop(value: FieldValue, index: Map<string, Target>, self: string, used: Set<ReferenceTarget>): FieldValue {
   try {
-    return resolveValue(value, index, new Set([self]), 0);
+    return resolveValue(value, index, new Set([self]), 0, used);
   } catch (error) {
     if (error instanceof Unresolvable) return value;
     throw error;
@@ -70,16 +72,30 @@ function resolveTop(value: FieldValue, index: Map<string, Target>, self: string)
 }
 
 function resolveState(state: EntryState, index: Map<string, Target>, id: string): EntryState {
+  const sources: ReferenceSource[] = [];
+  const resolve = (value: FieldValue, self: string, where: ReferenceField): FieldValue => {
+    const used = new Set<ReferenceTarget>();
+    const resolved = resolveTop(value, index, self, used);
+    if (resolved !== value && used.size > 0) sources.push(Object.freeze<ReferenceSource>({ ...where, literal: value, targets: Object.freeze([...used]) }));
+    return resolved;
+  };
   const fields: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
-  for (const [name, value] of Object.entries(state.fields)) fields[name] = resolveTop(value, index, `${id}:${name}`);
-  return Object.freeze({
+  for (const [name, value] of Object.entries(state.fields)) fields[name] = resolve(value, `${id}:${name}`, { custom: true, field: name });
+  const resolved = {
     ...state,
-    username: resolveTop(state.username, index, `${id}:U`),
-    password: resolveTop(state.password, index, `${id}:P`),
-    url: resolveTop(state.url, index, `${id}:A`),
-    notes: resolveTop(state.notes, index, `${id}:N`),
+    username: resolve(state.username, `${id}:U`, { custom: false, field: 'username' }),
+    password: resolve(state.password, `${id}:P`, { custom: false, field: 'password' }),
+    url: resolve(state.url, `${id}:A`, { custom: false, field: 'url' }),
+    notes: resolve(state.notes, `${id}:N`, { custom: false, field: 'notes' }),
     fields: Object.freeze(fields),
-  });
+  };
+  return Object.freeze(sources.length === 0 ? resolved : { ...resolved, references: Object.freeze(sources) });
+}
+
+/** How a policy names the credential an entry belongs to: a mattstash `base@N` entry by its base. */
+function namedAs(record: EntryRecord): ReferenceTarget {
+  const name = parseMattstashTitle(record.current.title)?.base ?? record.current.title;
+  return Object.freeze({ name, path: joinPath(record.group, name) });
 }
 
 const mentionsReference = (state: EntryState): boolean =>
@@ -88,7 +104,7 @@ const mentionsReference = (state: EntryState): boolean =>
 /** Returns the records with every reference resolved; `all` lists every entry in tree order, recycled ones included. */
 export function resolveReferences(records: readonly EntryRecord[], all: readonly EntryRecord[]): EntryRecord[] {
   if (!all.some((r) => mentionsReference(r.current) || r.history.some(mentionsReference))) return [...records];
-  const index = indexTargets(all.map((r) => ({ id: r.uuid.replace(/-/g, ''), state: r.current })));
+  const index = indexTargets(all.map((r) => ({ id: r.uuid.replace(/-/g, ''), state: r.current, named: namedAs(r) })));
   return records.map((record) => {
     const id = record.uuid.replace(/-/g, '');
     return {

@@ -23,7 +23,27 @@ export interface EntryState {
   readonly expires: Date | null;
   readonly otp: boolean;
   readonly attachments: readonly Attachment[];
+  /**
+   * The values that came through field references, absent when none did. A key whose policy does
+   * not cover every entry a value drew on sees that value as stored, `{REF:…}` and all.
+   */
+  readonly references?: readonly ReferenceSource[];
 }
+
+/** An entry a reference drew on, named as policies name credentials. */
+export interface ReferenceTarget {
+  readonly name: string;
+  readonly path: string;
+}
+
+/** A value resolved from field references: which field, its text as stored, and what it drew on. */
+export type ReferenceField =
+  | { readonly custom: false; readonly field: 'username' | 'password' | 'url' | 'notes' }
+  | { readonly custom: true; readonly field: string };
+export type ReferenceSource = ReferenceField & {
+  readonly literal: FieldValue;
+  readonly targets: readonly ReferenceTarget[];
+};
 
 export interface CredentialVersion {
   /** 1 is the oldest; the last is the latest. */

@@ -1,7 +1,7 @@
 // Carries a read vault across a worker boundary: Secret wrappers do not survive a structured clone.
 import { NONE, NO_FIELDS } from './entry-state';
 import { Secret, type FieldValue } from './secret';
-import type { Credential, CredentialVersion, EntryState } from './snapshot';
+import type { Credential, CredentialVersion, EntryState, ReferenceField, ReferenceSource, ReferenceTarget } from './snapshot';
 import type { VaultRead } from './vault-info';
 import type { EntryRecord } from './versions';
 
@@ -10,7 +10,11 @@ export type Wire = string | { readonly secret: string };
 
 type Valued = 'username' | 'password' | 'url' | 'notes';
 /** An entry state whose field values are of type V: FieldValue in the vault, Wire in transit. */
-type StateOf<V> = Omit<EntryState, Valued | 'fields'> & { readonly [K in Valued]: V } & { readonly fields: Readonly<Record<string, V>> };
+type SourceOf<V> = ReferenceField & { readonly literal: V; readonly targets: readonly ReferenceTarget[] };
+type StateOf<V> = Omit<EntryState, Valued | 'fields' | 'references'> & { readonly [K in Valued]: V } & {
+  readonly fields: Readonly<Record<string, V>>;
+  readonly references?: readonly SourceOf<V>[];
+};
 type RecordOf<V> = Omit<EntryRecord, 'current' | 'history'> & { readonly current: StateOf<V>; readonly history: readonly StateOf<V>[] };
 export type WireRecord = RecordOf<Wire>;
 type VersionOf<V> = Omit<CredentialVersion, 'state'> & { readonly state: StateOf<V> };
@@ -26,7 +30,9 @@ function mapState<A, B>(state: StateOf<A>, map: (value: A) => B): StateOf<B> {
     if (fields === NO_FIELDS) fields = Object.create(null) as Record<string, B>;
     (fields as Record<string, B>)[name] = map(state.fields[name] as A);
   }
-  return { ...state, username: map(state.username), password: map(state.password), url: map(state.url), notes: map(state.notes), fields };
+  const { references, ...rest } = state;
+  const mapped = { ...rest, username: map(state.username), password: map(state.password), url: map(state.url), notes: map(state.notes), fields };
+  return references ? { ...mapped, references: references.map((source) => ({ ...source, literal: map(source.literal) })) } : mapped;
 }
 
 /**
@@ -40,7 +46,7 @@ function decodeState(wire: StateOf<Wire>): EntryState {
     if (fields === NO_FIELDS) fields = Object.create(null) as Record<string, FieldValue>;
     (fields as Record<string, FieldValue>)[name] = fromWire(wire.fields[name] as Wire);
   }
-  return Object.freeze({
+  const state = {
     title: wire.title,
     username: fromWire(wire.username),
     password: fromWire(wire.password),
@@ -53,7 +59,10 @@ function decodeState(wire: StateOf<Wire>): EntryState {
     expires: wire.expires,
     otp: wire.otp,
     attachments: wire.attachments.length === 0 ? NONE : wire.attachments,
-  });
+  };
+  if (!wire.references) return Object.freeze(state);
+  const references = wire.references.map((source): ReferenceSource => Object.freeze({ ...source, literal: fromWire(source.literal), targets: Object.freeze(source.targets) }));
+  return Object.freeze({ ...state, references: Object.freeze(references) });
 }
 
 const encodeState = (state: EntryState): StateOf<Wire> => mapState(state, toWire);

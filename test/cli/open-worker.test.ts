@@ -24,6 +24,22 @@ test('the codec keeps Secrets through a structured clone', async () => {
   expect(Object.isFrozen(billing?.current)).toBe(true);
 });
 
+test('the codec keeps what references drew on, their stored text protected as it was', async () => {
+  const vault = vaults.find((v) => v.file === 'kxc-features.kdbx');
+  const read = await readVault(readFileSync(path.join(FIXTURES_DIR, vault?.file ?? '')), { password: vault?.password ?? null, keyFile: null });
+  const { credentialsFromRead } = await import('../../server/vault/open');
+  const { decodeCredentials, encodeCredentials } = await import('../../server/vault/transfer');
+  const here = credentialsFromRead(read);
+  const there = decodeCredentials(structuredClone(encodeCredentials(here)));
+  const refs = (c: (typeof here)[number] | undefined) => c?.latest.state.references;
+  const ref1 = (list: typeof here) => list.find((c) => c.path === 'Refs/ref-1');
+  expect(refs(ref1(here))?.length).toBeGreaterThan(0);
+  expect(refs(ref1(there))).toEqual(refs(ref1(here)));
+  const password = refs(ref1(there))?.find((s) => s.field === 'password');
+  expect(password?.literal).toBeInstanceOf(Secret);
+  expect(password?.targets).toEqual([{ name: 'base', path: 'Refs/base' }]);
+});
+
 test.each(vaults.map((v) => [v.file, v] as const))('%s: the worker thread opens the same vault', async (_file, vault) => {
   // The compiled worker lives in dist/; the TypeScript sources have none to start. Both sides use the
   // built modules, so that their Secret is one class.
