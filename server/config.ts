@@ -82,7 +82,11 @@ function pick(env: Env, ...names: string[]): { name: string; value: string } | n
 /** Docker and Kubernetes secret files end with a newline the secret itself does not have. */
 export const stripNewline = (text: string): string => text.replace(/[\r\n]+$/, '');
 
-function readSecretFile(io: ConfigIo, variable: string, file: string): string {
+/**
+ * `allowEmpty` for the vault password alone: KeePassXC can make a vault whose password is empty,
+ * and an empty password file is the one way to say so (an empty variable reads as unset).
+ */
+function readSecretFile(io: ConfigIo, variable: string, file: string, allowEmpty = false): string {
   let text: string;
   try {
     text = io.readText(file);
@@ -91,7 +95,7 @@ function readSecretFile(io: ConfigIo, variable: string, file: string): string {
     return fail(`${variable}: cannot read ${file} (${code})`);
   }
   const value = stripNewline(text);
-  if (value === '') fail(`${variable}: ${file} is empty`);
+  if (value === '' && !allowEmpty) fail(`${variable}: ${file} is empty`);
   return value;
 }
 
@@ -103,13 +107,13 @@ interface SecretSetting {
   file: string | null;
 }
 
-function secret(env: Env, io: ConfigIo, ...names: string[]): SecretSetting | null {
+function secret(env: Env, io: ConfigIo, names: readonly string[], allowEmpty = false): SecretSetting | null {
   for (const name of names) {
     const direct = pick(env, name);
     const file = pick(env, `${name}_FILE`);
     if (direct && file) fail(`${name} and ${name}_FILE are both set; set only one`);
     if (direct) return { value: direct.value, source: name, file: null };
-    if (file) return { value: readSecretFile(io, file.name, file.value), source: `${file.name} (${file.value})`, file: file.value };
+    if (file) return { value: readSecretFile(io, file.name, file.value, allowEmpty), source: `${file.name} (${file.value})`, file: file.value };
   }
   return null;
 }
@@ -167,14 +171,14 @@ export interface LoadOptions {
 export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): Config {
   const vaultPath = pick(env, 'KDBX_PATH', 'MATTSTASH_DB_PATH')?.value ?? DEFAULT_VAULT;
 
-  let password: SecretSetting | null = secret(env, io, 'KDBX_PASSWORD');
+  let password: SecretSetting | null = secret(env, io, ['KDBX_PASSWORD'], true);
   if (!password && io.exists(DEFAULT_PASSWORD_FILE)) {
-    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE), source: DEFAULT_PASSWORD_FILE, file: DEFAULT_PASSWORD_FILE };
+    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE, true), source: DEFAULT_PASSWORD_FILE, file: DEFAULT_PASSWORD_FILE };
   }
   // mattstash keeps the vault password in .mattstash.txt beside the vault (API.md §13.38).
   const mattstashFile = path.join(path.dirname(vaultPath), '.mattstash.txt');
   if (!password && io.exists(mattstashFile)) {
-    password = { value: readSecretFile(io, mattstashFile, mattstashFile), source: mattstashFile, file: mattstashFile };
+    password = { value: readSecretFile(io, mattstashFile, mattstashFile, true), source: mattstashFile, file: mattstashFile };
   }
 
   const keyFilePath = pick(env, 'KDBX_KEYFILE')?.value ?? null;
@@ -188,7 +192,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
   const keysVar = pick(env, 'API_KEYS_FILE', 'MATTSTASH_API_KEYS_FILE');
   if (keysVar && !io.exists(keysVar.value)) fail(`${keysVar.name}: ${keysVar.value} does not exist`);
   const keysFilePath = keysVar?.value ?? (io.exists(DEFAULT_KEYS_FILE) ? DEFAULT_KEYS_FILE : null);
-  const apiKey = secret(env, io, 'API_KEY', 'MATTSTASH_API_KEY');
+  const apiKey = secret(env, io, ['API_KEY', 'MATTSTASH_API_KEY']);
 
   const rawHost = pick(env, 'HOST')?.value ?? '127.0.0.1';
   if (!isHost(rawHost)) fail(`HOST must be an IP address or a host name (received ${JSON.stringify(rawHost)})`);
@@ -216,7 +220,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     tls: tlsFiles(env, io),
     auditLogFile: pick(env, 'AUDIT_LOG_FILE')?.value ?? null,
     metrics: parseBool('METRICS', env['METRICS'], true),
-    rateLimitRedisUrl: redisUrl(secret(env, io, 'RATE_LIMIT_REDIS_URL')?.value ?? null),
+    rateLimitRedisUrl: redisUrl(secret(env, io, ['RATE_LIMIT_REDIS_URL'])?.value ?? null),
     warnings: Object.freeze(warningsFor(env)),
   });
 }

@@ -30,24 +30,29 @@ function readBytes(variable: string, file: string, what: string): Buffer {
   }
 }
 
-/** The password as it is now: a password file is read again, so a rotated secret takes effect. */
+/** The password as it is now: a password file is read again, so a rotated secret takes effect. Empty is a password too. */
 function currentPassword(config: Config): string | null {
   if (config.passwordFile === null) return config.vaultPassword;
-  const text = stripNewline(readBytes(config.passwordSource ?? 'KDBX_PASSWORD_FILE', config.passwordFile, 'password file').toString('utf8'));
-  if (text === '') throw new LoadError('EmptyPassword', `${config.passwordSource ?? 'KDBX_PASSWORD_FILE'}: ${config.passwordFile} is empty`);
-  return text;
+  return stripNewline(readBytes(config.passwordSource ?? 'KDBX_PASSWORD_FILE', config.passwordFile, 'password file').toString('utf8'));
+}
+
+/** What to check when the vault refuses the key: the sources in use, and the one that may be missing. */
+function unlockHint(config: Config, password: string | null): string {
+  const used = [password === null ? null : `${config.passwordSource ?? 'KDBX_PASSWORD'}${password === '' ? ', which is empty' : ''}`, config.keyFilePath ? 'KDBX_KEYFILE' : null];
+  const missing = password === null ? 'a password (KDBX_PASSWORD)' : config.keyFilePath ? null : 'a key file (KDBX_KEYFILE)';
+  return ` (check ${used.filter(Boolean).join(' and ')}${missing ? `; or the vault also needs ${missing}` : ''})`;
 }
 
 /** `open` is openVault here, or its worker-thread twin for a serving gateway's reloads. */
 export async function loadSnapshot(config: Config, open: typeof openVault = openVault): Promise<Snapshot> {
   const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file');
   const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
+  const password = currentPassword(config);
   try {
-    return await open(bytes, { password: currentPassword(config), keyFile });
+    return await open(bytes, { password, keyFile });
   } catch (error) {
     if (!(error instanceof VaultOpenError)) throw error;
-    const unlock =
-      error.code === 'InvalidKey' ? ` (check ${config.passwordSource ?? 'KDBX_PASSWORD'}${config.keyFilePath ? ' and KDBX_KEYFILE' : ''})` : '';
+    const unlock = error.code === 'InvalidKey' ? unlockHint(config, password) : '';
     throw new LoadError(error.code, `KDBX_PATH: cannot open ${config.vaultPath}: ${error.message}${unlock}`);
   }
 }

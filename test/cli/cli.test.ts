@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FIXTURES_DIR, readManifest } from '../support/keepassxc';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { requireBuild, run, scratch, serve } from '../support/cli';
+import { makeVault } from '../support/vault';
 
 const manifest = readManifest();
 for (const vault of manifest.vaults) mustNotLeak(vault.password);
@@ -175,6 +176,28 @@ describe('each misconfiguration stops with one line', () => {
     expectOneLine(run(['serve'], { cwd: dir, env: { ...base(), KDBX_PATH: missing } }), /does not exist/);
     expect(existsSync(missing)).toBe(false);
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  test('a vault with an empty password opens from an empty password file', async () => {
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'empty.kdbx'), await makeVault('', [{ group: 'G', title: 'open-door', username: 'u' }]));
+    writeFileSync(path.join(dir, 'pw.txt'), '\n');
+    const res = run(['check'], { cwd: dir, env: { KDBX_PATH: path.join(dir, 'empty.kdbx'), KDBX_PASSWORD_FILE: path.join(dir, 'pw.txt'), API_KEY: 'check-only-key-8842' } });
+    expect(res.stdout).toMatch(/credentials:\s+1\b/);
+    // The same file against a vault that has a password says the file is empty.
+    const wrong = run(['check'], { cwd: dir, env: { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'), KDBX_PASSWORD_FILE: path.join(dir, 'pw.txt'), API_KEY: 'k' } });
+    expectOneLine(wrong, /check KDBX_PASSWORD_FILE \(.*pw\.txt\), which is empty; or the vault also needs a key file \(KDBX_KEYFILE\)\)/);
+  });
+
+  test('a refused key names the sources in use and the one that may be missing', () => {
+    const fixture = (file: string): string => path.join(FIXTURES_DIR, file);
+    const both = manifest.vaults.find((v) => v.file === 'kxc-keyfile.kdbx');
+    // The key-file-only vault with another vault's key file: no password is in use, so none is named.
+    const wrongKey = run(['check'], { cwd: scratch(), env: { KDBX_PATH: fixture('kxc-keyonly.kdbx'), KDBX_KEYFILE: fixture('kxc-keyfile.keyx'), API_KEY: 'k' } });
+    expectOneLine(wrongKey, /\(check KDBX_KEYFILE; or the vault also needs a password \(KDBX_PASSWORD\)\)$/m);
+    // The password-and-key-file vault with its password alone.
+    const noKey = run(['check'], { cwd: scratch(), env: { KDBX_PATH: fixture('kxc-keyfile.kdbx'), KDBX_PASSWORD: both?.password ?? '', API_KEY: 'k' } });
+    expectOneLine(noKey, /\(check KDBX_PASSWORD; or the vault also needs a key file \(KDBX_KEYFILE\)\)$/m);
   });
 
   test('the wrong password never reaches the output', () => {

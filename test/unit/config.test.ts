@@ -69,12 +69,18 @@ test.each([
   [{ KDBX_PASSWORD: 'p', HOST: 'not a host!' }, /HOST must be an IP address or a host name/],
   [{ KDBX_PASSWORD: 'p', LOG_FORMAT: 'jsn' }, /did you mean json\?/],
   [{ KDBX_PASSWORD: 'p', API_KEY: 'a', API_KEY_FILE: '/k' }, /API_KEY and API_KEY_FILE are both set/],
-  [{ KDBX_PASSWORD_FILE: '/empty' }, /KDBX_PASSWORD_FILE: \/empty is empty/],
+  [{ KDBX_PASSWORD: 'p', API_KEY_FILE: '/empty' }, /API_KEY_FILE: \/empty is empty/],
   [{ KDBX_PASSWORD: 'p', API_KEYS_FILE: '/missing.yaml' }, /API_KEYS_FILE: \/missing\.yaml does not exist/],
 ])('%j is refused: %s', (env, message) => {
   const io = fakeIo({ '/empty': '\n', '/keys.yaml': 'keys: []', '/k': 'x' });
   expect(() => loadConfig(env, io)).toThrow(ConfigError);
   expect(() => loadConfig(env, io)).toThrow(message);
+});
+
+test('an empty password file is the empty password (KeePassXC can make such a vault); an empty variable is unset', () => {
+  const io = fakeIo({ '/empty': '\n' });
+  expect(loadConfig({ KDBX_PASSWORD_FILE: '/empty' }, io).vaultPassword).toBe('');
+  expect(() => loadConfig({ KDBX_PASSWORD: '' }, io)).toThrow(/no vault password/);
 });
 
 test('a secret given in a variable never appears in a configuration error', () => {
