@@ -69,7 +69,13 @@ export function loadKeys(config: Config): KeyRing {
       throw error;
     }
   }
-  const ring = buildKeyRing(records, config.apiKey);
+  let ring;
+  try {
+    ring = buildKeyRing(records, config.apiKey);
+  } catch (error) {
+    if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);
+    throw error;
+  }
   if (!ring) {
     throw new LoadError('NoKeys', `no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
   }

@@ -51,26 +51,47 @@ function parseValue(name: string, value: string, line: number): KeyRecord {
   return fullRights(name, digestOf(value));
 }
 
+/** The name the API_KEY variable's key goes by; a file may not give it to another. */
+export const API_KEY_NAME = 'API_KEY';
+const AUTO_NAME = /^line-\d+$/;
+
+/**
+ * Names tell keys apart in the audit and in per-key rate limits, and a key must lead to one policy:
+ * a name or a key used twice would merge two clients into one, or let the first line silently win.
+ * `where` names an entry for the message (a line number or a YAML entry), never its key; `lineOf`
+ * gives the text form's line number.
+ */
+export function uniqueKeys<K extends KeyRecord>(keys: readonly K[], where: (key: K) => string, lineOf: (key: K) => number | null = () => null): K[] {
+  const names = new Map<string, K>();
+  const digests = new Map<string, K>();
+  for (const key of keys) {
+    const sameName = names.get(key.name);
+    if (sameName) throw new KeysFileError(`${where(key)}: the name '${key.name}' is already used by ${where(sameName)}`, lineOf(key));
+    const digest = key.digest.toString('hex');
+    const sameKey = digests.get(digest);
+    if (sameKey) throw new KeysFileError(`${where(key)}: the same key as ${where(sameKey)}; give each client its own`, lineOf(key));
+    names.set(key.name, key);
+    digests.set(digest, key);
+  }
+  return [...keys];
+}
+
 /**
  * Any malformed line rejects the whole file (API.md §13.14); errors name the line number only, since
  * the line itself may hold a key.
  */
 export function parseKeysText(text: string): KeyRecord[] {
-  const keys: KeyRecord[] = [];
+  const keys: (KeyRecord & { readonly line: number })[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
     const lineNumber = index + 1;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    if (line.startsWith('sha256:')) {
-      keys.push(parseValue(`line-${lineNumber}`, line, lineNumber));
+    if (line.startsWith('sha256:') || !line.includes(':')) {
+      keys.push({ ...parseValue(`line-${lineNumber}`, line, lineNumber), line: lineNumber });
       return;
     }
     const colon = line.indexOf(':');
-    if (colon === -1) {
-      keys.push(parseValue(`line-${lineNumber}`, line, lineNumber));
-      return;
-    }
     const name = line.slice(0, colon);
     if (!NAME.test(name)) {
       throw new KeysFileError(
@@ -78,7 +99,10 @@ export function parseKeysText(text: string): KeyRecord[] {
         lineNumber,
       );
     }
-    keys.push(parseValue(name, line.slice(colon + 1), lineNumber));
+    if (name === API_KEY_NAME || AUTO_NAME.test(name)) {
+      throw new KeysFileError(`line ${lineNumber}: the name '${name}' is kept for ${name === API_KEY_NAME ? 'the API_KEY variable' : 'unnamed keys'}; choose another`, lineNumber);
+    }
+    keys.push({ ...parseValue(name, line.slice(colon + 1), lineNumber), line: lineNumber });
   });
-  return keys;
+  return uniqueKeys(keys, (key) => `line ${key.line}`, (key) => key.line).map(({ line: _line, ...key }) => Object.freeze(key));
 }

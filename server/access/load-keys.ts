@@ -1,6 +1,6 @@
 // Turns the keys file (text, YAML or JSON by its ending) and API_KEY into the key ring in force.
 import { KeyRing } from './key-ring';
-import { digestOf, fullRights, parseKeysText, type KeyRecord } from './keys-file';
+import { API_KEY_NAME, digestOf, fullRights, parseKeysText, uniqueKeys, type KeyRecord } from './keys-file';
 import type * as PolicyFile from './policy-file';
 
 export type KeysFormat = 'text' | 'yaml' | 'json';
@@ -23,6 +23,8 @@ export function parseKeysFile(file: string, text: string): KeyRecord[] {
 /** null when there is no key at all: the caller decides whether that stops start-up. */
 export function buildKeyRing(fromFile: readonly KeyRecord[], apiKey: string | null): KeyRing | null {
   const records = [...fromFile];
-  if (apiKey !== null) records.push(fullRights('API_KEY', digestOf(apiKey)));
+  if (apiKey !== null) records.push(fullRights(API_KEY_NAME, digestOf(apiKey)));
+  // A file's names and keys are unique already; API_KEY must not repeat one of its keys either.
+  uniqueKeys(records, (key) => (key.name === API_KEY_NAME ? 'API_KEY' : `the keys file's key '${key.name}'`));
   return records.length ? new KeyRing(records) : null;
 }

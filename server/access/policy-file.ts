@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { closest } from '../text';
-import { KeysFileError, digestOf, type KeyRecord } from './keys-file';
+import { API_KEY_NAME, KeysFileError, digestOf, uniqueKeys, type KeyRecord } from './keys-file';
 import { compilePolicy, globProblem } from './policy';
 
 const FIELDS = ['name', 'key', 'allow', 'deny', 'reveal', 'admin', 'expires'] as const;
@@ -79,8 +79,8 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecor
     const issue = file.error.issues[0];
     throw new KeysFileError(issue ? issueText(issue) : 'must be an object with a `keys` list');
   }
-  const seen = new Set<string>();
-  return file.data.keys.map((raw, index) => {
+  const labels = new Map<KeyRecord, string>();
+  const keys = file.data.keys.map((raw, index) => {
     const label = entryLabel(index, raw);
     const parsed = keySchema.safeParse(raw);
     if (!parsed.success) {
@@ -88,8 +88,7 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecor
       throw new KeysFileError(`${label}: ${issue ? issueText(issue) : 'is not a key entry'}`);
     }
     const entry = parsed.data;
-    if (seen.has(entry.name)) throw new KeysFileError(`${label}: the name '${entry.name}' is used twice`);
-    seen.add(entry.name);
+    if (entry.name === API_KEY_NAME) throw new KeysFileError(`${label}: the name '${API_KEY_NAME}' is kept for the API_KEY variable; choose another`);
     const expires = expiryOf(entry.expires);
     if (expires === 'invalid') throw new KeysFileError(`${label}: field 'expires' must be a date such as 2027-01-01`);
     let digest: Buffer;
@@ -102,7 +101,7 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecor
       digest = digestOf(entry.key);
     }
     const policy = { allow: Object.freeze([...entry.allow]), deny: Object.freeze([...entry.deny]) };
-    return Object.freeze({
+    const key: KeyRecord = Object.freeze({
       name: entry.name,
       digest,
       reveal: entry.reveal,
@@ -111,5 +110,8 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecor
       policy,
       canRead: compilePolicy(policy),
     });
+    labels.set(key, label);
+    return key;
   });
+  return uniqueKeys(keys, (key) => labels.get(key) ?? key.name);
 }

@@ -160,6 +160,10 @@ describe('each misconfiguration stops with one line', () => {
       return { ...rest, KDBX_PASSWORD_FILE: path.join(dir, 'missing-pw.txt') };
     }, /KDBX_PASSWORD_FILE: cannot read .*missing-pw\.txt \(ENOENT\)/],
     ['a missing key file', (dir) => ({ ...base(), KDBX_KEYFILE: path.join(dir, 'none.keyx') }), /KDBX_KEYFILE: .*does not exist/],
+    ['API_KEY that repeats a key of the keys file', (dir) => {
+      writeFileSync(path.join(dir, 'keys.txt'), 'billing:a-good-enough-key-5521\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.txt') };
+    }, /^kdbx-gateway: API_KEY: the same key as the keys file's key 'billing'; give each client its own/],
     ['a bad port', () => ({ ...base(), PORT: 'eighty' }), /PORT must be an integer from 0 to 65535 \(received "eighty"\)/],
     ['a port out of range', () => ({ ...base(), PORT: '70000' }), /PORT must be an integer/],
     ['a bad log level', () => ({ ...base(), LOG_LEVEL: 'verbos' }), /LOG_LEVEL must be one of .*did you mean verbose\?/],

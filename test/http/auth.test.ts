@@ -241,6 +241,12 @@ describe('the keys file, text form', () => {
       [`:${KEY_C}`, 'an empty name'],
       [`char lie:${KEY_C}`, 'a name with a space'],
       [`charlie:${KEY_C}é`, 'a key with a non-ASCII character'],
+      // Names tell keys apart in the audit and the rate limits; a key must lead to one name.
+      [`alpha:${KEY_C}`, 'a name used twice'],
+      [`charlie:${KEY_A}`, 'a key used twice'],
+      [`sha256:${sha256(KEY_A)}`, 'a key used twice, once hashed'],
+      [`API_KEY:${KEY_C}`, "the API_KEY variable's name"],
+      [`line-9:${KEY_C}`, "an unnamed key's name"],
     ];
     for (const [line, why] of bad) {
       for (const eol of ['\n', '\r\n']) {

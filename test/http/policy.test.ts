@@ -157,7 +157,9 @@ describe('a malformed policy file names the key entry and the field, never the k
     ['keys:\n  - name: a\n    key: k-one-value\n  - name: b\n    key: sha256:abc-secret-looking\n', /keys\[1\] \(b\): field 'key': a sha256: value must be 64 hexadecimal/],
     ['keys:\n  - name: a\n    key: k-one-value\n    expires: someday\n', /keys\[0\] \(a\): field 'expires' must be a date/],
     ['keys:\n  - name: a\n    key: k-one-value\n    allow: "billing/**"\n', /keys\[0\] \(a\): field 'allow'/],
-    ['keys:\n  - name: a\n    key: k-one-value\n  - name: a\n    key: k-two-value\n', /keys\[1\] \(a\): the name 'a' is used twice/],
+    ['keys:\n  - name: a\n    key: k-one-value\n  - name: a\n    key: k-two-value\n', /keys\[1\] \(a\): the name 'a' is already used by keys\[0\] \(a\)/],
+    ['keys:\n  - name: a\n    key: k-one-value\n  - name: b\n    key: k-one-value\n', /keys\[1\] \(b\): the same key as keys\[0\] \(a\)/],
+    ['keys:\n  - name: API_KEY\n    key: k-one-value\n', /keys\[0\] \(API_KEY\): the name 'API_KEY' is kept for the API_KEY variable/],
     ['keys: []\n', /keys.*at least one key/],
     ['keys:\n  - name: a\n    key: k-one-value\n   bad indent: [\n', /not valid YAML/],
   ])('%j', (text, message) => {
