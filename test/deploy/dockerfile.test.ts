@@ -177,13 +177,14 @@ describe('Dockerfile.multistage runtime', () => {
     expect(check?.getFlags().map((f) => f.getName()).sort()).toEqual(['interval', 'retries', 'start-period', 'timeout']);
   });
 
-  test('ENV: listens on 0.0.0.0:8000, files at /data and /run/secrets, EXPOSE 8000, WORKDIR /app, STOPSIGNAL SIGTERM', () => {
+  test('ENV: listens on 0.0.0.0:8000 and presets no file, EXPOSE 8000, WORKDIR /app, STOPSIGNAL SIGTERM', () => {
     const env = envOf(runtime);
     expect(env.get('HOST')).toBe('0.0.0.0');
     expect(env.get('PORT')).toBe('8000');
-    expect(env.get('KDBX_PATH')).toBe('/data/vault.kdbx');
-    expect(env.get('KDBX_PASSWORD_FILE')).toMatch(/^\/run\/secrets\/\w+$/);
-    expect(env.get('API_KEYS_FILE')).toMatch(/^\/run\/secrets\/\w+$/);
+    // A preset would clash with -e KDBX_PASSWORD (both forms set) and hide MATTSTASH_DB_PATH and the
+    // other mattstash names, which apply only where the gateway's own are unset (API.md §7).
+    const presets = [...env.keys()].filter((name) => /^(KDBX_|API_KEY|MATTSTASH_)/.test(name));
+    expect(presets).toEqual([]);
     expect(keyword(runtime, 'EXPOSE').map((e) => e.getArgumentsContent())).toEqual(['8000']);
     expect(keyword(runtime, 'WORKDIR').at(-1)?.getArgumentsContent()).toBe('/app');
     expect(keyword(runtime, 'STOPSIGNAL').at(-1)?.getArgumentsContent()).toBe('SIGTERM');

@@ -1,6 +1,6 @@
 // Rehearses the image without Docker, following Dockerfile.multistage: production install in a clean folder, demo vault, serve with the image's ENV and CMD, probes, health check, SIGTERM.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Cmd, Copy, DockerfileParser, Entrypoint, Env, From, Healthcheck, type Instruction } from 'dockerfile-ast';
@@ -207,20 +207,44 @@ describe('rehearsal of Dockerfile.multistage without Docker', () => {
     INSTALL_MS,
   );
 
-  test('`demo` writes the vault and secrets where the image ENV says', async () => {
+  /** The image's node flags and its script (resolved in WORKDIR, as in the image), with `command` in place of its own. */
+  function imageCommand(command: string): string[] {
     const argv = imageArgv();
     expect(argv[0]).toBe('node');
-    // The image's node, its flags and its script, with `demo` in place of the command.
     const script = argv.indexOf('dist/server/main.js');
     expect(script).toBeGreaterThan(0);
+    return [...argv.slice(1, script), path.join(appDir, 'dist/server/main.js'), command];
+  }
+
+  test("the mattstash server's variables, and a plain KDBX_PASSWORD, work against the image's ENV", async () => {
+    // A mattstash deployment: MATTSTASH_DB_PATH, the password in .mattstash.txt beside the vault.
+    const elsewhere = path.join(scratch, 'mattstash');
+    mkdirSync(elsewhere, { recursive: true });
+    const made = await execute(process.execPath, imageCommand('demo'), { cwd: elsewhere, env: cleanEnv({}), timeoutMs: 60_000 });
+    expect(made.code).toBe(0);
+    const vault = path.join(elsewhere, 'data', 'vault.kdbx');
+    const password = readFileSync(path.join(elsewhere, 'secrets', 'kdbx_password.txt'), 'utf8').trim();
+    writeFileSync(path.join(elsewhere, 'data', '.mattstash.txt'), `${password}\n`);
     const env = runtimeEnv({ HOST: '127.0.0.1', PORT: '0' });
-    const result = await execute(process.execPath, [...argv.slice(1, script + 1), 'demo'], { cwd: appDir, env: cleanEnv(env), timeoutMs: 60_000 });
+    const mattstash = await execute(process.execPath, imageCommand('check'), {
+      cwd: appDir,
+      env: cleanEnv({ ...env, MATTSTASH_DB_PATH: vault, MATTSTASH_API_KEY: 'mattstash-style-key-6612' }),
+      timeoutMs: 60_000,
+    });
+    expect({ code: mattstash.code, output: mattstash.code === 0 ? '' : mattstash.output }).toEqual({ code: 0, output: '' });
+    const direct = await execute(process.execPath, imageCommand('check'), {
+      cwd: appDir,
+      env: cleanEnv({ ...env, KDBX_PATH: vault, KDBX_PASSWORD: password, API_KEY: 'direct-style-key-7723' }),
+      timeoutMs: 60_000,
+    });
+    expect({ code: direct.code, output: direct.code === 0 ? '' : direct.output }).toEqual({ code: 0, output: '' });
+  }, 120_000);
+
+  test('`demo` writes the vault and secrets where the image looks by default (data/ and secrets/ under WORKDIR)', async () => {
+    const env = runtimeEnv({ HOST: '127.0.0.1', PORT: '0' });
+    const result = await execute(process.execPath, imageCommand('demo'), { cwd: appDir, env: cleanEnv(env), timeoutMs: 60_000 });
     expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
-    for (const variable of ['KDBX_PATH', 'KDBX_PASSWORD_FILE', 'API_KEYS_FILE']) {
-      const file = env[variable] ?? '';
-      expect(file.startsWith(inImage('/'))).toBe(true);
-      expect(existsSync(file)).toBe(true);
-    }
+    for (const file of ['data/vault.kdbx', 'secrets/kdbx_password.txt', 'secrets/api_keys.txt']) expect(existsSync(path.join(appDir, file))).toBe(true);
     apiKey = /API key: (\S+)/.exec(result.output)?.[1] ?? '';
     expect(apiKey).not.toBe('');
   }, 60_000);
@@ -262,7 +286,7 @@ describe('rehearsal of Dockerfile.multistage without Docker', () => {
     const health = await fetch(`${baseUrl}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'healthy' });
-    // The secrets arrived through the *_FILE locations: the demo key works.
+    // The secrets arrived through the default locations: the demo key works.
     const list = await fetch(`${baseUrl}/api/v1/credentials`, { headers: { 'X-API-Key': apiKey } });
     expect(list.status).toBe(200);
 
