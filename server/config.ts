@@ -23,6 +23,8 @@ export interface Config {
   readonly keyFilePath: string | null;
   readonly keysFilePath: string | null;
   readonly apiKey: string | null;
+  /** The file API_KEY came from (`API_KEY_FILE`), read again when it changes, as the keys file is. */
+  readonly apiKeyFile: { readonly variable: string; readonly path: string } | null;
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
@@ -105,6 +107,8 @@ interface SecretSetting {
   source: string;
   /** The file it was read from, so a reload can read it again. */
   file: string | null;
+  /** The `_FILE` variable that named the file, when one did. */
+  variable?: string;
 }
 
 function secret(env: Env, io: ConfigIo, names: readonly string[], allowEmpty = false): SecretSetting | null {
@@ -113,7 +117,7 @@ function secret(env: Env, io: ConfigIo, names: readonly string[], allowEmpty = f
     const file = pick(env, `${name}_FILE`);
     if (direct && file) fail(`${name} and ${name}_FILE are both set; set only one`);
     if (direct) return { value: direct.value, source: name, file: null };
-    if (file) return { value: readSecretFile(io, file.name, file.value, allowEmpty), source: `${file.name} (${file.value})`, file: file.value };
+    if (file) return { value: readSecretFile(io, file.name, file.value, allowEmpty), source: `${file.name} (${file.value})`, file: file.value, variable: file.name };
   }
   return null;
 }
@@ -207,6 +211,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     keyFilePath,
     keysFilePath,
     apiKey: apiKey?.value ?? null,
+    apiKeyFile: apiKey?.file ? { variable: apiKey.variable ?? 'API_KEY_FILE', path: apiKey.file } : null,
     host: rawHost,
     port,
     logLevel: choice('LOG_LEVEL', env['LOG_LEVEL'], LOG_LEVELS, 'info'),

@@ -57,6 +57,15 @@ export async function loadSnapshot(config: Config, open: typeof openVault = open
   }
 }
 
+/** API_KEY as it is now: its file is read again, so a rotated key takes effect and the old one stops. */
+function currentApiKey(config: Config): string | null {
+  if (config.apiKeyFile === null) return config.apiKey;
+  const { variable, path } = config.apiKeyFile;
+  const key = stripNewline(readBytes(variable, path, 'key file').toString('utf8'));
+  if (key === '') throw new LoadError('EmptyKey', `${variable}: ${path} is empty`);
+  return key;
+}
+
 export function loadKeys(config: Config): KeyRing {
   const file = config.keysFilePath;
   let records: ReturnType<typeof parseKeysFile> = [];
@@ -71,7 +80,7 @@ export function loadKeys(config: Config): KeyRing {
   }
   let ring;
   try {
-    ring = buildKeyRing(records, config.apiKey);
+    ring = buildKeyRing(records, currentApiKey(config));
   } catch (error) {
     if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);
     throw error;

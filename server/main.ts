@@ -258,17 +258,18 @@ function watchForChanges(
       },
     }),
   ];
-  const keysFile = config.keysFilePath;
-  if (keysFile !== null) {
+  // The keys file and API_KEY_FILE make one key ring: a change to either loads both again.
+  const keyFiles = [config.keysFilePath, config.apiKeyFile?.path ?? null].filter((f): f is string => f !== null);
+  if (keyFiles.length > 0) {
     watchers.push(
-      watchFiles([keysFile], {
+      watchFiles(keyFiles, {
         pollMs: POLL_MS,
         onChange: () => {
           try {
             const ring = loadKeys(config);
             keys.swap(ring);
             metrics?.keysReloads.inc({ result: 'success' });
-            logger.info('keys reloaded', { path: keysFile, keys: ring.size });
+            logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });
           } catch (error) {
             metrics?.keysReloads.inc({ result: 'failure' });
             logger.warn('keys file reload failed; the previous keys stay in force', { reason: (error as Error).message });

@@ -61,9 +61,10 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, 'data'));
   writeFileSync(path.join(dir, 'data/vault.kdbx'), await generation(0));
   writeFileSync(path.join(dir, 'keys.txt'), `tester:${KEY}\nspare:spare-key-0913bd\n`);
+  writeFileSync(path.join(dir, 'api-key.txt'), 'file-key-one-55aa12\n');
   server = await serve({
     cwd: dir,
-    env: { KDBX_PATH: path.join(dir, 'data/vault.kdbx'), KDBX_PASSWORD: PASSWORD, API_KEYS_FILE: path.join(dir, 'keys.txt'), RELOAD: 'watch', LOG_LEVEL: 'info', RATE_LIMIT: '1000000/minute' },
+    env: { KDBX_PATH: path.join(dir, 'data/vault.kdbx'), KDBX_PASSWORD: PASSWORD, API_KEYS_FILE: path.join(dir, 'keys.txt'), API_KEY_FILE: path.join(dir, 'api-key.txt'), RELOAD: 'watch', LOG_LEVEL: 'info', RATE_LIMIT: '1000000/minute' },
   });
 });
 
@@ -148,6 +149,20 @@ test('20 replacements under load: no failed request, never a mixed answer, the l
   expect(output).toMatch(/"code":"InvalidKey"/);
   expect(output).toMatch(/"code":"FileCorrupt"/);
 }, 60_000);
+
+test('API_KEY_FILE: a rotated key works and the old one stops, as with the keys file', async () => {
+  expect((await get(server.port, '/api/v1/credentials', 'file-key-one-55aa12')).status).toBe(200);
+  replace(path.join(dir, 'api-key.txt'), Buffer.from('file-key-two-66bb23\n'));
+  const from = Date.now();
+  let rotated = false;
+  while (!rotated && Date.now() - from < 5000) {
+    rotated = (await get(server.port, '/api/v1/credentials', 'file-key-two-66bb23')).status === 200;
+    if (!rotated) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(rotated).toBe(true);
+  expect((await get(server.port, '/api/v1/credentials', 'file-key-one-55aa12')).status).toBe(401);
+  expect(server.output()).not.toMatch(/file-key-(one|two)/);
+}, 30_000);
 
 test('keys: a removed key is refused, an added key works, a broken file changes nothing and is logged', async () => {
   const keys = path.join(dir, 'keys.txt');
