@@ -27,6 +27,8 @@ export class Metrics {
     });
     this.vaultReloads = new Counter({ name: 'kdbx_gateway_vault_reloads_total', help: 'Vault reloads by result', labelNames: ['result'], registers });
     this.keysReloads = new Counter({ name: 'kdbx_gateway_keys_reloads_total', help: 'Keys file reloads by result', labelNames: ['result'], registers });
+    // Every series from 0, so increase() sees the first failure after a restart (it ignores a series born at 1).
+    for (const counter of [this.vaultReloads, this.keysReloads]) for (const result of ['success', 'failure']) counter.inc({ result }, 0);
     this.authFailures = new Counter({ name: 'kdbx_gateway_auth_failures_total', help: 'Requests refused for a missing, wrong or expired key', registers });
     this.rateLimited = new Counter({ name: 'kdbx_gateway_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['limiter'], registers });
     new Gauge({

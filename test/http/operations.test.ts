@@ -230,6 +230,9 @@ describe('metrics', () => {
   test('reloads are counted by result', async () => {
     let fail = false;
     const t = buildApp({ snapshot, keysText: KEYS, metrics: true, loader: () => (fail ? Promise.reject(Object.assign(new Error('bad file'), { code: 'FileCorrupt' })) : Promise.resolve(snapshot)) });
+    // Every series exists from the start at 0: Prometheus' increase() misses a series born at 1.
+    const fresh = (await request(t.app).get('/metrics')).text;
+    for (const kind of ['vault', 'keys']) for (const result of ['success', 'failure']) expect(fresh).toMatch(new RegExp(`^kdbx_gateway_${kind}_reloads_total\\{result="${result}"\\} 0$`, 'm'));
     expect((await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A)).status).toBe(200);
     fail = true;
     const failed = await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A);
