@@ -63,6 +63,9 @@ const KNOWN = [
   'RATE_LIMIT_REDIS_URL_FILE', 'MATTSTASH_DB_PATH', 'MATTSTASH_API_KEY', 'MATTSTASH_API_KEY_FILE',
   'MATTSTASH_API_KEYS_FILE', 'KDBX_GATEWAY_URL', 'KDBX_GATEWAY_KEY', 'KDBX_GATEWAY_KEY_FILE',
 ];
+// Words only the gateway's settings use: a near miss of one (ALLOWED_IP, RATE_LIMT) is a typo that
+// would leave a protection off. Names such as HOME or LOGNAME belong to the system and are left alone.
+const OUR_WORDS = /^(ALLOWED|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
  'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
@@ -144,6 +147,9 @@ function warningsFor(env: Env): string[] {
       // named kdbx-gateway (KDBX_GATEWAY_SERVICE_HOST, …): neither is a typo.
       const hint = closest(name, KNOWN);
       warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
+    } else if (OUR_WORDS.test(name) && !KNOWN.includes(name)) {
+      const hint = closest(name, KNOWN);
+      if (hint) warnings.push(`${name} is not a kdbx-gateway variable; did you mean ${hint}?`);
     }
   }
   return warnings;

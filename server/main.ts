@@ -114,6 +114,8 @@ async function check(env: Env): Promise<void> {
   startKdfEarly(env);
   const [{ loadConfig }, load, { checkText }] = await Promise.all([import('./config'), import('./load'), import('./cli/check')]);
   const config = loadConfig(env, io);
+  // `check` is how a configuration is tried out: what serve would warn about, it says too.
+  for (const warning of config.warnings) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
   const snapshot = await firstSnapshot(config, load);
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;

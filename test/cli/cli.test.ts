@@ -289,6 +289,14 @@ describe('serve', () => {
     }
   });
 
+  test('check prints the warnings serve would log, on stderr, and still succeeds', () => {
+    const res = run(['check'], { cwd: demo.dir, env: { ALLOWED_IP: '10.0.0.0/8', VAULTS_FILE: '/etc/vaults.yaml' } });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/^kdbx-gateway: warning: ALLOWED_IP is not a kdbx-gateway variable; did you mean ALLOWED_IPS\?$/m);
+    expect(res.stderr).toMatch(/^kdbx-gateway: warning: VAULTS_FILE is set but this version/m);
+    expect(res.stdout).toMatch(/^ok$/m);
+  });
+
   test('settings this version does not support yet are named in a warning, not ignored silently', async () => {
     const server = await serve({ cwd: demo.dir, env: { VAULTS_FILE: '/etc/vaults.yaml', KDBX_PASWORD: 'typo' } });
     await server.stop();

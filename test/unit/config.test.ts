@@ -42,6 +42,21 @@ test('.mattstash.txt beside the vault is the password when none is configured', 
   expect(config.passwordSource).toBe('/srv/db/.mattstash.txt');
 });
 
+test("a near miss of a setting's name is a warning that names the setting; the system's own variables are not", () => {
+  const typos = { ALLOWED_IP: '10.0.0.0/8', TRUST_PROXIES: '1', RATE_LIMT: '5/minute', AUTH_FAIL_LIMITS: '3/minute', CORS_ORIGIN: 'https://a.example', LOGLEVEL: 'debug', METRIC: 'false' };
+  const system = { HOME: '/root', HOSTNAME: 'box', LOGNAME: 'root', TERM: 'xterm', PATH: '/bin', PWD: '/', LANG: 'C' };
+  const { warnings } = loadConfig({ KDBX_PASSWORD: 'p', ...typos, ...system }, fakeIo({}));
+  expect(warnings).toEqual([
+    'ALLOWED_IP is not a kdbx-gateway variable; did you mean ALLOWED_IPS?',
+    'TRUST_PROXIES is not a kdbx-gateway variable; did you mean TRUST_PROXY?',
+    'RATE_LIMT is not a kdbx-gateway variable; did you mean RATE_LIMIT?',
+    'AUTH_FAIL_LIMITS is not a kdbx-gateway variable; did you mean AUTH_FAIL_LIMIT?',
+    'CORS_ORIGIN is not a kdbx-gateway variable; did you mean CORS_ORIGINS?',
+    'LOGLEVEL is not a kdbx-gateway variable; did you mean LOG_LEVEL?',
+    'METRIC is not a kdbx-gateway variable; did you mean METRICS?',
+  ]);
+});
+
 test('an empty variable counts as unset', () => {
   expect(loadConfig({ KDBX_PASSWORD: 'p', PORT: '', HOST: '', KDBX_PATH: '' }, fakeIo({}))).toMatchObject({ port: 8000, host: '127.0.0.1', vaultPath: 'data/vault.kdbx' });
 });
