@@ -127,7 +127,8 @@ function secret(env: Env, io: ConfigIo, names: readonly string[], allowEmpty = f
 
 // Two plain checks: a schema library here would load on every start for just these.
 const portOf = (raw: string): number | null => (/^\d{1,5}$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : null);
-const isHost = (raw: string): boolean => isIP(raw) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(raw);
+// Digits and dots alone are an IPv4 address or nothing (999.1.1.1 is not a host name either).
+const isHost = (raw: string): boolean => isIP(raw) !== 0 || (!/^[\d.]+$/.test(raw) && /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(raw));
 
 function choice<T extends string>(variable: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
   if (raw === undefined || raw === '') return fallback;

@@ -150,7 +150,18 @@ async function demo(env: Env): Promise<void> {
   );
 }
 
+/**
+ * A stop asked for while the vault still opens: as PID 1 (the image's CMD) a signal with no handler
+ * is ignored, so `docker stop` would wait out its grace period. There is nothing to drain yet.
+ */
+function stopDuringStartUp(signal: NodeJS.Signals): void {
+  process.stderr.write(`kdbx-gateway: ${signal} during start-up; stopped\n`);
+  process.exit(0);
+}
+
 async function serve(env: Env): Promise<void> {
+  process.once('SIGTERM', stopDuringStartUp);
+  process.once('SIGINT', stopDuringStartUp);
   startKdfEarly(env);
   const [{ loadConfig }, load, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
     import('./config'),
@@ -207,7 +218,9 @@ async function serve(env: Env): Promise<void> {
       audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile)),
       ...(metrics ? { metrics } : {}),
     });
-    const server = config.tls ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls) }, app) : http.createServer(SERVER_OPTIONS, app);
+    const server = config.tls
+      ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls, (await import('node:tls')).createSecureContext) }, app)
+      : http.createServer(SERVER_OPTIONS, app);
     applyServerSettings(server);
     await listen(server, config);
     const address = server.address();
@@ -229,7 +242,14 @@ function openAppend(batchedOutput: typeof import('./batched-output').batchedOutp
   }
 }
 
-function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+/** OpenSSL's reason without its code: `error:0480006C:PEM routines::no start line` → `no start line`. */
+const opensslReason = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('::').at(-1) ?? message;
+};
+
+/** The certificate and key, each checked alone and then together, so a mistake names its file. */
+function readTls(tls: NonNullable<Config['tls']>, createSecureContext: typeof import('node:tls').createSecureContext): { cert: Buffer; key: Buffer } {
   const read = (variable: string, file: string): Buffer => {
     try {
       return readFileSync(file);
@@ -237,7 +257,19 @@ function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer }
       throw new StartupError(`${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
-  return { cert: read('TLS_CERT_FILE', tls.certFile), key: read('TLS_KEY_FILE', tls.keyFile) };
+  const cert = read('TLS_CERT_FILE', tls.certFile);
+  const key = read('TLS_KEY_FILE', tls.keyFile);
+  const check = (options: { cert?: Buffer; key?: Buffer }, problem: string): void => {
+    try {
+      createSecureContext(options);
+    } catch (error) {
+      throw new StartupError(`${problem} (${opensslReason(error)})`);
+    }
+  };
+  check({ cert }, `TLS_CERT_FILE: ${tls.certFile} is not a PEM certificate`);
+  check({ key }, `TLS_KEY_FILE: ${tls.keyFile} is not a PEM private key without a passphrase`);
+  check({ cert, key }, `TLS_KEY_FILE: the key in ${tls.keyFile} does not belong to the certificate in ${tls.certFile}`);
+  return { cert, key };
 }
 
 /** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
@@ -287,8 +319,14 @@ function watchForChanges(
 function listen(server: Server, config: Config): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? 'is already in use' : error.code === 'EACCES' ? 'needs more privileges' : `failed (${error.code ?? error.message})`;
-      reject(new StartupError(`PORT: listening on ${config.host}:${config.port} ${why}`));
+      const where = `${config.host}:${config.port}`;
+      // The address is HOST's doing: not one of this machine's, or a name that does not resolve.
+      if (error.code === 'EADDRNOTAVAIL') reject(new StartupError(`HOST: ${config.host} is not an address of this machine (listening on ${where} failed)`));
+      else if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') reject(new StartupError(`HOST: ${config.host} does not resolve to an address (${error.code})`));
+      else {
+        const why = error.code === 'EADDRINUSE' ? 'is already in use' : error.code === 'EACCES' ? 'needs more privileges' : `failed (${error.code ?? error.message})`;
+        reject(new StartupError(`PORT: listening on ${where} ${why}`));
+      }
     });
     server.listen(config.port, config.host, resolve);
   });
@@ -312,6 +350,8 @@ function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watc
     // In-flight requests get a grace period; then the process goes regardless.
     setTimeout(() => process.exit(0), 10_000).unref();
   };
+  process.off('SIGTERM', stopDuringStartUp);
+  process.off('SIGINT', stopDuringStartUp);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

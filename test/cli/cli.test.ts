@@ -1,13 +1,14 @@
 // The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { FIXTURES_DIR, readManifest } from '../support/keepassxc';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
-import { requireBuild, run, scratch, serve } from '../support/cli';
+import { BIN, cleanEnv, requireBuild, run, scratch, serve } from '../support/cli';
 import { makeVault } from '../support/vault';
 
 const manifest = readManifest();
@@ -325,6 +326,33 @@ describe('operations', () => {
       await server.stop();
     }
     expectOneLine(run(['serve'], { cwd: demo.dir, env: { TLS_CERT_FILE: path.join(dir, 'cert.pem') } }), /TLS_KEY_FILE is not set/);
+    // Each mistake names its variable and file, not OpenSSL's error code alone.
+    const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other',
+      '-keyout', path.join(dir, 'other-key.pem'), '-out', path.join(dir, 'other-cert.pem')], { encoding: 'utf8' });
+    expect(other.status).toBe(0);
+    writeFileSync(path.join(dir, 'not-pem.txt'), 'hello\n');
+    const tls = (cert: string, key: string) => run(['serve'], { cwd: demo.dir, env: { TLS_CERT_FILE: path.join(dir, cert), TLS_KEY_FILE: path.join(dir, key) } });
+    expectOneLine(tls('not-pem.txt', 'key.pem'), /TLS_CERT_FILE: .*not-pem\.txt is not a PEM certificate \(no start line\)/);
+    expectOneLine(tls('cert.pem', 'not-pem.txt'), /TLS_KEY_FILE: .*not-pem\.txt is not a PEM private key/);
+    expectOneLine(tls('cert.pem', 'other-key.pem'), /TLS_KEY_FILE: the key in .*other-key\.pem does not belong to the certificate in .*cert\.pem/);
+  });
+
+  test('HOST that is not an address of this machine is named, not taken for PORT', () => {
+    expectOneLine(run(['serve'], { cwd: demo.dir, env: { HOST: '192.0.2.1', PORT: '0' } }), /^kdbx-gateway: HOST: 192\.0\.2\.1 is not an address of this machine/);
+  });
+
+  test('SIGTERM while the vault still opens stops the process at once', async () => {
+    // A KDF of a second or so: the signal comes after Node has started and long before the vault is open.
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'slow.kdbx'), await makeVault('slow-vault-pass-31', [{ group: '', title: 'x' }], null, { memoryMiB: 64, iterations: 40 }));
+    const env = { KDBX_PATH: path.join(dir, 'slow.kdbx'), KDBX_PASSWORD: 'slow-vault-pass-31', API_KEY: 'slow-key-8841', PORT: '0' };
+    const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child.kill('SIGTERM');
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: 'kdbx-gateway: SIGTERM during start-up; stopped\n' });
   });
 
   test('AUDIT_LOG_FILE receives the audit lines, appended; a bad path stops start-up', async () => {

@@ -39,14 +39,22 @@ function groupAt(db: kdbxweb.Kdbx, root: kdbxweb.KdbxGroup, groupPath: string): 
   return group;
 }
 
-/** Builds a KDBX 4 vault (cheap Argon2id so tests stay quick) and returns its bytes. */
-export async function makeVault(password: string, entries: EntrySpec[], keyFile: Uint8Array | null = null): Promise<Uint8Array> {
+/**
+ * Builds a KDBX 4 vault and returns its bytes: a cheap Argon2id so tests stay quick, unless a test
+ * needs the open to take a while (`kdf`).
+ */
+export async function makeVault(
+  password: string,
+  entries: EntrySpec[],
+  keyFile: Uint8Array | null = null,
+  kdf: { memoryMiB: number; iterations: number } = { memoryMiB: 1, iterations: 1 },
+): Promise<Uint8Array> {
   installArgon2();
   const db = kdbxweb.Kdbx.create(new kdbxweb.Credentials(secret(password), keyFile), 'test vault');
   db.upgrade();
   db.setKdf(kdbxweb.Consts.KdfId.Argon2id);
-  db.header.kdfParameters?.set('M', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1024 * 1024));
-  db.header.kdfParameters?.set('I', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(1));
+  db.header.kdfParameters?.set('M', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(kdf.memoryMiB * 1024 * 1024));
+  db.header.kdfParameters?.set('I', kdbxweb.VarDictionary.ValueType.UInt64, kdbxweb.Int64.from(kdf.iterations));
   db.createRecycleBin();
   const root = db.getDefaultGroup();
   const recycleBin = db.getGroup(db.meta.recycleBinUuid ?? '');

@@ -82,6 +82,7 @@ test.each([
   [{ KDBX_PASSWORD: 'p', HOST: '-lead' }, 'HOST must be an IP address or a host name (received "-lead")'],
   [{ KDBX_PASSWORD: 'p', PORT: '8000.5' }, /PORT must be an integer/],
   [{ KDBX_PASSWORD: 'p', HOST: 'not a host!' }, /HOST must be an IP address or a host name/],
+  [{ KDBX_PASSWORD: 'p', HOST: '999.1.1.1' }, /HOST must be an IP address or a host name \(received "999\.1\.1\.1"\)/],
   [{ KDBX_PASSWORD: 'p', LOG_FORMAT: 'jsn' }, /did you mean json\?/],
   [{ KDBX_PASSWORD: 'p', API_KEY: 'a', API_KEY_FILE: '/k' }, /API_KEY and API_KEY_FILE are both set/],
   [{ KDBX_PASSWORD: 'p', API_KEY_FILE: '/empty' }, /API_KEY_FILE: \/empty is empty/],
