@@ -332,23 +332,44 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
+// How long a stopping gateway with clients still connected goes on answering, each answer closing
+// its connection: a keep-alive client learns to go elsewhere from an answer, not from a reset.
+const DRAIN_MS = 2_000;
+// Requests in flight when the listener closes get this long to finish.
+const GRACE_MS = 10_000;
+
 function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[], shared: SharedLimitStores | null): void {
   let stopping = false;
+  // Ahead of the app, whose fast lane writes its headers at once.
+  server.prependListener('request', function closeWhenStopping(_req, res) {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     holder.setNotReady('shutting down');
     for (const watcher of watchers) watcher.close();
-    logger.info('shutting down', { signal });
-    server.close(() => {
+    let ended = false;
+    const end = (message: string, level: 'info' | 'warn'): void => {
+      if (ended) return;
+      ended = true;
       void shared?.close();
-      logger.info('stopped');
+      logger.log(level, message);
       logger.on('finish', () => process.exit(0));
       logger.end();
+    };
+    const close = (): void => {
+      server.close(() => end('stopped', 'info'));
+      server.closeIdleConnections();
+      // In-flight requests get a grace period; then the process goes regardless, and says so.
+      setTimeout(() => end(`stopped with requests still in flight after ${GRACE_MS / 1000} s`, 'warn'), GRACE_MS).unref();
+    };
+    // Nobody connected (a laptop's Ctrl-C): nothing to drain.
+    server.getConnections((_error, open) => {
+      logger.info('shutting down', { signal, connections: open, drainMs: open > 0 ? DRAIN_MS : 0 });
+      if (open > 0) setTimeout(close, DRAIN_MS);
+      else close();
     });
-    server.closeIdleConnections();
-    // In-flight requests get a grace period; then the process goes regardless.
-    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.off('SIGTERM', stopDuringStartUp);
   process.off('SIGINT', stopDuringStartUp);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
@@ -370,6 +371,51 @@ describe('operations', () => {
     expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ audit: true, request_id: 'audit-file-1', key: 'demo', credential: 'Databases/Prod/db-prod', status: 200 });
     expect(server.output()).not.toMatch(/"audit":true/);
     expectOneLine(run(['serve'], { cwd: demo.dir, env: { AUDIT_LOG_FILE: path.join(dir, 'no/such/dir/audit.log') } }), /AUDIT_LOG_FILE: cannot open .* for appending \(ENOENT\)/);
+  });
+
+  test('SIGTERM drains keep-alive clients: answers close their connections, /ready is 503, nobody is reset', async () => {
+    const server = await serve({ cwd: demo.dir });
+    const agent = new Agent({ keepAlive: true, maxSockets: 3 });
+    const ask = (url: string) =>
+      new Promise<{ status: number; connection: string }>((resolve, reject) => {
+        httpGet({ host: '127.0.0.1', port: server.port, path: url, agent, headers: { 'X-API-Key': demo.key } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection) }));
+        }).on('error', reject);
+      });
+    const errors: string[] = [];
+    let signalled = false;
+    // Three clients asking back to back until an answer tells them the connection closes.
+    const client = async (): Promise<number> => {
+      let after = 0;
+      for (;;) {
+        const res = await ask('/api/v1/credentials/db-prod').catch((error: Error) => {
+          errors.push(error.message);
+          return null;
+        });
+        if (!res) return after;
+        if (signalled) after += 1;
+        if (res.connection === 'close') return after;
+      }
+    };
+    const clients = [client(), client(), client()];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = server.stop();
+    signalled = true;
+    const ready = await new Promise<number>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port: server.port, path: '/ready', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    const answeredAfter = await Promise.all(clients);
+    agent.destroy();
+    expect(errors).toEqual([]);
+    expect(ready).toBe(503);
+    expect(answeredAfter.every((n) => n >= 1)).toBe(true);
+    expect(await exited).toBe(0);
+    const line = server.output().split('\n').find((l) => l.includes('"message":"shutting down"')) ?? '';
+    expect(JSON.parse(line)).toMatchObject({ signal: 'SIGTERM', drainMs: 2000 });
   });
 
   test('SIGTERM lets a request in flight finish, then exits 0', async () => {

@@ -144,8 +144,9 @@ describe('docker-compose.prod.yml', () => {
 
   test('restarts unless stopped, and stops gracefully', () => {
     expect(gateway.restart).toBe('unless-stopped');
-    // In-flight requests get 10 s after SIGTERM; Docker's SIGKILL must come later.
-    expect(seconds(gateway.stop_grace_period ?? '10s')).toBeGreaterThan(10);
+    // After SIGTERM: 2 s of draining when clients are connected, then 10 s for requests in flight;
+    // Docker's SIGKILL must come later.
+    expect(seconds(gateway.stop_grace_period ?? '10s')).toBeGreaterThan(12);
   });
 
   test('the published port is bound to 127.0.0.1 only, on the container port the server listens on', () => {

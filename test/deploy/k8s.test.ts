@@ -194,12 +194,12 @@ describe('deployment.yaml', () => {
     expect(podSpec.volumes?.find((v) => v.name === mount?.name)?.emptyDir).toBeDefined();
   });
 
-  test('graceful stop: preStop sleep, then 10 s of draining, inside the grace period', () => {
+  test('graceful stop: preStop sleep, then 2 s of draining and 10 s for requests in flight, inside the grace period', () => {
     const command = gateway.lifecycle?.preStop?.exec?.command ?? [];
     expect(command[0]).toBe('sleep');
     const sleep = Number(command[1]);
     expect(sleep).toBeGreaterThanOrEqual(2);
-    expect(podSpec.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(sleep + 10);
+    expect(podSpec.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(sleep + 2 + 10);
   });
 
   test('replicas spread across nodes', () => {
