@@ -31,6 +31,10 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return copy.buffer;
 }
 
+// KeePass 1.x's signature: 0x9AA2D903 then 0xB54BFB65 (KDBX has 0xB54BFB67), little-endian.
+const KEEPASS1 = Buffer.from([0x03, 0xd9, 0xa2, 0x9a, 0x65, 0xfb, 0x4b, 0xb5]);
+const isKeePass1 = (bytes: Uint8Array): boolean => bytes.length >= 8 && KEEPASS1.equals(bytes.subarray(0, 8));
+
 /** Opens and maps a vault; throws VaultOpenError with kdbxweb's code when it cannot. */
 export async function openVault(bytes: Uint8Array, credentials: VaultCredentials, now = new Date()): Promise<Snapshot> {
   return snapshotFromRead(await readVault(bytes, credentials), now);
@@ -52,6 +56,12 @@ export function snapshotFromRead(read: VaultRead, now = new Date()): Snapshot {
 async function keysFor(bytes: Uint8Array, credentials: VaultCredentials): Promise<kdbxweb.KdbxCredentials> {
   if (credentials.password === null && credentials.keyFile === null) {
     throw new VaultOpenError('InvalidArg', 'no vault password or key file is configured');
+  }
+  if (isKeePass1(bytes)) {
+    throw new VaultOpenError(
+      'BadSignature',
+      'this is a KeePass 1.x (.kdb) file, which kdbx-gateway does not read; import it in KeePassXC (Database → Import → KeePass 1 database) and save it as .kdbx',
+    );
   }
   const cipher = headerCipher(bytes);
   if (cipher !== null && !READABLE_CIPHERS.has(cipher)) {

@@ -128,6 +128,11 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'text.kdbx'), 'this is not a vault\n');
       return { ...base(), KDBX_PATH: path.join(dir, 'text.kdbx') };
     }, /not a KeePass KDBX file/],
+    ['a KeePass 1.x file', (dir) => {
+      // KeePass 1.x's two signature words, then the rest of its 124-byte header.
+      writeFileSync(path.join(dir, 'old.kdb'), Buffer.concat([Buffer.from('03d9a29a65fb4bb5', 'hex'), Buffer.alloc(116)]));
+      return { ...base(), KDBX_PATH: path.join(dir, 'old.kdb') };
+    }, /KDBX_PATH: cannot open .*old\.kdb: this is a KeePass 1\.x \(\.kdb\) file, which kdbx-gateway does not read; import it in KeePassXC/],
     ['a truncated vault', (dir) => {
       writeFileSync(path.join(dir, 'cut.kdbx'), readFileSync(path.join(demo.dir, 'data/vault.kdbx')).subarray(0, 300));
       return { ...base(), KDBX_PATH: path.join(dir, 'cut.kdbx') };
