@@ -184,12 +184,13 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
 
   let password: SecretSetting | null = secret(env, io, ['KDBX_PASSWORD'], true);
   if (!password && io.exists(DEFAULT_PASSWORD_FILE)) {
-    password = { value: readSecretFile(io, DEFAULT_PASSWORD_FILE, DEFAULT_PASSWORD_FILE, true), source: DEFAULT_PASSWORD_FILE, file: DEFAULT_PASSWORD_FILE };
+    // Named by the setting it stands in for: "KDBX_PASSWORD: cannot read secrets/kdbx_password.txt".
+    password = { value: readSecretFile(io, 'KDBX_PASSWORD', DEFAULT_PASSWORD_FILE, true), source: DEFAULT_PASSWORD_FILE, file: DEFAULT_PASSWORD_FILE };
   }
   // mattstash keeps the vault password in .mattstash.txt beside the vault (API.md §13.38).
   const mattstashFile = path.join(path.dirname(vaultPath), '.mattstash.txt');
   if (!password && io.exists(mattstashFile)) {
-    password = { value: readSecretFile(io, mattstashFile, mattstashFile, true), source: mattstashFile, file: mattstashFile };
+    password = { value: readSecretFile(io, 'KDBX_PASSWORD', mattstashFile, true), source: mattstashFile, file: mattstashFile };
   }
 
   const keyFilePath = pick(env, 'KDBX_KEYFILE')?.value ?? null;

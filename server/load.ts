@@ -17,13 +17,12 @@ export class LoadError extends Error {
   }
 }
 
-function readBytes(variable: string, file: string, what: string): Buffer {
+function readBytes(variable: string, file: string, what: string, hint = ''): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     if (code === 'ENOENT') {
-      const hint = variable === 'KDBX_PATH' && file === DEFAULT_VAULT ? ' (run `kdbx-gateway demo` to create a sample one)' : '';
       throw new LoadError(code, `${variable}: ${what} ${file} does not exist${hint}`);
     }
     throw new LoadError(code, `${variable}: cannot read ${what} ${file} (${code})`);
@@ -43,9 +42,13 @@ function unlockHint(config: Config, password: string | null): string {
   return ` (check ${used.filter(Boolean).join(' and ')}${missing ? `; or the vault also needs ${missing}` : ''})`;
 }
 
-/** `open` is openVault here, or its worker-thread twin for a serving gateway's reloads. */
-export async function loadSnapshot(config: Config, open: typeof openVault = openVault): Promise<Snapshot> {
-  const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file');
+/**
+ * `open` is openVault here, or its worker-thread twin for a serving gateway's reloads. At start-up a
+ * missing default vault suggests `demo`; on a reload (a vault that was there) it would mislead.
+ */
+export async function loadSnapshot(config: Config, open: typeof openVault = openVault, options: { startUp?: boolean } = {}): Promise<Snapshot> {
+  const demoHint = options.startUp && config.vaultPath === DEFAULT_VAULT ? ' (run `kdbx-gateway demo` to create a sample one)' : '';
+  const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file', demoHint);
   const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
   const password = currentPassword(config);
   try {

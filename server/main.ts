@@ -99,11 +99,11 @@ async function firstSnapshot(config: Config, load: typeof import('./load')): Pro
   try {
     await earlyKdfReady();
     const { opensInWorker } = await import('./vault/heap-fit');
-    if (!opensInWorker(fileSize(config.vaultPath))) return await load.loadSnapshot(config);
+    if (!opensInWorker(fileSize(config.vaultPath))) return await load.loadSnapshot(config, undefined, { startUp: true });
     // Rare (a vault large for the heap): the worker derives the key again, and the early one is
     // dropped. Decided only now because loading node:v8 first would delay the early KDF's start.
     const { openVaultInWorker } = await import('./vault/open-in-worker');
-    return await load.loadSnapshot(config, openVaultInWorker);
+    return await load.loadSnapshot(config, openVaultInWorker, { startUp: true });
   } finally {
     discardEarlyKdf();
   }
@@ -306,7 +306,8 @@ function watchForChanges(
             logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });
           } catch (error) {
             metrics?.keysReloads.inc({ result: 'failure' });
-            logger.warn('keys file reload failed; the previous keys stay in force', { reason: (error as Error).message });
+            const code = error instanceof LoadError ? error.code : 'Unknown';
+            logger.warn('keys file reload failed; the previous keys stay in force', { code, reason: (error as Error).message });
           }
           return Promise.resolve();
         },

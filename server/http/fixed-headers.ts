@@ -18,6 +18,8 @@ export function fixedHeaders(): HeaderList {
       helmet({
         // The API serves JSON only: nothing may be framed, loaded or run from its answers.
         contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+        // The same for browsers that only know X-Frame-Options (helmet's default, SAMEORIGIN, would disagree).
+        frameguard: { action: 'deny' },
       }),
       {},
     ),

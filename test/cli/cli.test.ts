@@ -123,7 +123,16 @@ describe('each misconfiguration stops with one line', () => {
 
   test.each<[string, (dir: string) => Record<string, string>, RegExp]>([
     ['wrong vault password', () => ({ ...base(), KDBX_PASSWORD: 'not-the-password' }), /wrong vault password or key file/],
-    ['missing vault', (dir) => ({ ...base(), KDBX_PATH: path.join(dir, 'nope.kdbx') }), /KDBX_PATH: .*nope\.kdbx does not exist/],
+    ['missing vault', (dir) => ({ ...base(), KDBX_PATH: path.join(dir, 'nope.kdbx') }), /KDBX_PATH: .*nope\.kdbx does not exist$/m],
+    ['no vault at the default path', () => {
+      const { KDBX_PATH: _dropped, ...rest } = base();
+      return rest;
+    }, /KDBX_PATH: vault file data\/vault\.kdbx does not exist \(run `kdbx-gateway demo` to create a sample one\)/],
+    ['an unreadable default password file', (dir) => {
+      const { KDBX_PASSWORD: _dropped, ...rest } = base();
+      mkdirSync(path.join(dir, 'secrets', 'kdbx_password.txt'), { recursive: true });
+      return rest;
+    }, /^kdbx-gateway: KDBX_PASSWORD: cannot read secrets\/kdbx_password\.txt \(EISDIR\)$/m],
     ['a file that is not KDBX', (dir) => {
       writeFileSync(path.join(dir, 'text.kdbx'), 'this is not a vault\n');
       return { ...base(), KDBX_PATH: path.join(dir, 'text.kdbx') };

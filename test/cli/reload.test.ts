@@ -189,5 +189,6 @@ test('keys: a removed key is refused, an added key works, a broken file changes 
   expect((await get(server.port, '/api/v1/credentials', 'newcomer-key-4410aa')).status).toBe(200);
   expect((await get(server.port, '/api/v1/credentials')).status).toBe(200);
   expect(server.output()).toMatch(/keys file reload failed; the previous keys stay in force.*line 2/);
+  expect(server.output()).toMatch(/"code":"KeysFileInvalid".*keys file reload failed|keys file reload failed.*"code":"KeysFileInvalid"/);
   expect(server.output()).not.toContain('newcomer-key-4410aa');
 }, 30_000);

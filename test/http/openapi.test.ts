@@ -358,6 +358,8 @@ describe('Swagger UI', () => {
     expect(init.text).toContain('"/api/v1/credentials/{name}"');
     const api = await request(t.app).get('/api/v1/credentials/db-prod').set('X-API-Key', KEY_A);
     expect(api.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(api.headers['x-frame-options']).toBe('DENY');
+    expect((await request(t.app).get('/docs/')).headers['x-frame-options']).toBe('DENY');
   });
 
   test('every docs asset answers with a type the document lists', async () => {
