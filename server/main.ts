@@ -2,6 +2,7 @@
 // The process: the only place that reads the environment, touches disk, listens and handles signals.
 import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
 // Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
@@ -341,8 +342,35 @@ const GRACE_MS = 10_000;
 
 function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[], shared: SharedLimitStores | null): void {
   let stopping = false;
+  let closing = false;
+  // Every connection (by its TCP socket: over HTTPS a request's socket wraps it), how many of its
+  // requests are unanswered, and how much it had sent when the last was answered. Node's
+  // closeIdleConnections passes over a connection that never sent a request, and server.close()
+  // stops the timeout checks that would have ended it.
+  interface Tracked {
+    unanswered: number;
+    readAtRest: number;
+  }
+  const open = new Map<Socket, Tracked>();
+  server.on('connection', (socket: Socket) => {
+    open.set(socket, { unanswered: 0, readAtRest: socket.bytesRead });
+    socket.once('close', () => open.delete(socket));
+  });
+  const tcpOf = (socket: Socket & { _parent?: Socket }): Socket => socket._parent ?? socket;
+  // Quiet: nothing unanswered and nothing sent since (a request still arriving is not quiet).
+  const quiet = (socket: Socket, tracked: Tracked): boolean => tracked.unanswered === 0 && socket.bytesRead === tracked.readAtRest;
   // Ahead of the app, whose fast lane writes its headers at once.
-  server.prependListener('request', function closeWhenStopping(_req, res) {
+  server.prependListener('request', function trackAndCloseWhenStopping(req, res) {
+    const socket = tcpOf(req.socket);
+    const tracked = open.get(socket);
+    if (tracked) tracked.unanswered += 1;
+    res.once('close', () => {
+      if (!tracked) return;
+      tracked.unanswered -= 1;
+      tracked.readAtRest = socket.bytesRead;
+      // Stopping: a connection whose last answer is out goes now, as an idle one does at close.
+      if (closing && quiet(socket, tracked)) socket.destroy();
+    });
     if (stopping) res.setHeader('Connection', 'close');
   });
   const stop = (signal: string): void => {
@@ -360,17 +388,17 @@ function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watc
       logger.end();
     };
     const close = (): void => {
+      closing = true;
       server.close(() => end('stopped', 'info'));
-      server.closeIdleConnections();
+      // Idle and silent connections go now; those with a request under way once it is answered.
+      for (const [socket, tracked] of open) if (quiet(socket, tracked)) socket.destroy();
       // In-flight requests get a grace period; then the process goes regardless, and says so.
       setTimeout(() => end(`stopped with requests still in flight after ${GRACE_MS / 1000} s`, 'warn'), GRACE_MS).unref();
     };
     // Nobody connected (a laptop's Ctrl-C): nothing to drain.
-    server.getConnections((_error, open) => {
-      logger.info('shutting down', { signal, connections: open, drainMs: open > 0 ? DRAIN_MS : 0 });
-      if (open > 0) setTimeout(close, DRAIN_MS);
-      else close();
-    });
+    logger.info('shutting down', { signal, connections: open.size, drainMs: open.size > 0 ? DRAIN_MS : 0 });
+    if (open.size > 0) setTimeout(close, DRAIN_MS);
+    else close();
   };
   process.off('SIGTERM', stopDuringStartUp);
   process.off('SIGINT', stopDuringStartUp);

@@ -72,7 +72,27 @@ function answerConnect(_req: IncomingMessage, socket: Duplex): void {
 export const SERVER_OPTIONS = { connectionsCheckingInterval: 1_000, requireHostHeader: false } as const;
 
 /** README, "Requests Node refuses itself": headers within 10 s, the request within 15 s, 5 s idle keep-alive. */
-export const SERVER_TIMEOUTS = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000, silentMs: 15_000 } as const;
+export const SERVER_TIMEOUTS = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 } as const;
+
+/**
+ * Over HTTPS, Node's header timeout starts once TLS is up, and tls' handshakeTimeout waits for a
+ * ClientHello: a client that connects and says nothing held its socket for good. Until the
+ * handshake is done, the raw socket gets the header limit. (Over plain HTTP, the header timeout
+ * already counts from the connection.)
+ */
+function limitHandshake(server: Server, ms: number): void {
+  const pending = new WeakMap<Duplex, NodeJS.Timeout>();
+  server.on('connection', (socket: Duplex) => {
+    const timer = setTimeout(() => socket.destroy(), ms);
+    timer.unref();
+    pending.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  server.on('secureConnection', (secure: Duplex & { _parent?: Duplex }) => {
+    const raw = secure._parent;
+    if (raw) clearTimeout(pending.get(raw));
+  });
+}
 
 /** Applied by main.ts and by tests that listen, so both run the same server. */
 export function applyServerSettings(server: Server, timeouts: { readonly [K in keyof typeof SERVER_TIMEOUTS]: number } = SERVER_TIMEOUTS): void {
@@ -80,9 +100,8 @@ export function applyServerSettings(server: Server, timeouts: { readonly [K in k
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
   server.keepAliveTimeout = timeouts.keepAliveMs;
-  // The two above start with a request's first byte: a connection that never sends one is closed
-  // after this long without traffic either way (there is no request to answer).
-  server.timeout = timeouts.silentMs;
+  // An https.Server is a tls.Server: it has addContext, which http's has not.
+  if ('addContext' in server) limitHandshake(server, timeouts.headersMs);
   // Node hides every header after the 2000th from the request, checks included (a second key
   // header, a Content-Length); the 16 KB header limit bounds the count instead.
   server.maxHeadersCount = 0;

@@ -432,6 +432,19 @@ describe('operations', () => {
     expect(JSON.parse(line)).toMatchObject({ signal: 'SIGTERM', drainMs: 2000 });
   });
 
+  test('a connection that never sent a byte does not hold up the stop', async () => {
+    const server = await serve({ cwd: demo.dir });
+    const silent = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => silent.once('connect', resolve));
+    silent.on('error', () => undefined);
+    const closed = new Promise((resolve) => silent.once('close', resolve));
+    expect(await server.stop()).toBe(0);
+    await closed;
+    // Closed with the idle ones after the drain, not left to the 10 s grace for requests in flight.
+    expect(server.output()).toMatch(/"message":"stopped"/);
+    expect(server.output()).not.toMatch(/still in flight/);
+  });
+
   test('SIGTERM lets a request in flight finish, then exits 0', async () => {
     const server = await serve({ cwd: demo.dir });
     const socket = connect(server.port, '127.0.0.1');

@@ -1,5 +1,10 @@
 // What reaches the gateway as a real HTTP server: requests Node refuses, and repeated key headers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { connect } from 'node:net';
 import { applyServerSettings, SERVER_OPTIONS, SERVER_TIMEOUTS } from '../../server/http/server-settings';
 import { buildApp } from '../support/app';
@@ -74,19 +79,57 @@ test('a second key header or a body after 2,000 other headers is still seen', as
   expect(JSON.parse(body.body)).toMatchObject({ status: 400, detail: 'request bodies are not accepted on this API' });
 });
 
-test('a connection that never sends a byte is closed once the silence outlasts the limit', async () => {
-  const quiet = createServer(SERVER_OPTIONS, (_req, res) => res.end());
-  applyServerSettings(quiet, { ...SERVER_TIMEOUTS, silentMs: 300 });
-  await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
-  const address = quiet.address();
-  const socket = connect(typeof address === 'object' && address ? address.port : 0, '127.0.0.1');
-  const closed = await new Promise<boolean>((resolve) => {
-    socket.on('close', () => resolve(true));
-    setTimeout(() => resolve(false), 5_000).unref();
+describe('a connection that never sends a byte is closed by the header limit', () => {
+  const quick = { ...SERVER_TIMEOUTS, headersMs: 300, requestMs: 400 };
+
+  /** Connects, says nothing, and reports whether the server closed the socket (and what it said). */
+  async function silentOn(server: Server): Promise<{ closed: boolean; said: string }> {
+    applyServerSettings(server, quick);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const socket = connect(typeof address === 'object' && address ? address.port : 0, '127.0.0.1');
+    let said = '';
+    socket.on('data', (chunk: Buffer) => (said += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    const closed = await new Promise<boolean>((resolve) => {
+      socket.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5_000).unref();
+    });
+    socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return { closed, said };
+  }
+
+  test('over HTTP, with a 408', async () => {
+    const result = await silentOn(createServer(SERVER_OPTIONS, (_req, res) => res.end()));
+    expect(result.closed).toBe(true);
+    expect(result.said).toMatch(/^HTTP\/1\.1 408 /);
   });
-  socket.destroy();
-  await new Promise<void>((resolve) => quiet.close(() => resolve()));
-  expect(closed).toBe(true);
+
+  test('over HTTPS, before any handshake', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kdbx-tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const options = { ...SERVER_OPTIONS, cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')) };
+    expect((await silentOn(createHttpsServer(options, (_req, res) => res.end()))).closed).toBe(true);
+    // Once the handshake is done the limit is off: an answer slower than it still arrives.
+    const slow = createHttpsServer(options, (_req, res) => setTimeout(() => res.end('late'), 700));
+    applyServerSettings(slow, quick);
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const address = slow.address();
+    const body = await new Promise<string>((resolve) => {
+      httpsGet({ host: '127.0.0.1', port: typeof address === 'object' && address ? address.port : 0, path: '/', rejectUnauthorized: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve(text));
+      }).on('error', (error) => resolve(`failed: ${error.message}`));
+    });
+    slow.closeAllConnections();
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
+    expect(body).toBe('late');
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 test('two Authorization headers are refused even when the first holds a good key', async () => {
