@@ -3,7 +3,8 @@ import type { FieldValue } from '../vault/secret';
 import type { CredentialVersion, EntryState, ReferenceSource } from '../vault/snapshot';
 import type { Principal } from './key-ring';
 
-const covers = (principal: Principal, source: ReferenceSource): boolean => source.targets.every((t) => principal.canRead(t.name, t.path));
+// A recycled entry's path (`Recycle Bin/…`) would slip past deny globs written for where it was.
+const covers = (principal: Principal, source: ReferenceSource): boolean => source.targets.every((t) => !t.recycled && principal.canRead(t.name, t.path));
 
 /**
  * A reference hands on another entry's value, so a key sees the value only where its policy covers

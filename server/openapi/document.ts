@@ -38,7 +38,8 @@ a parameter given twice is 400. A request body on any route is 400, and the conn
 headers are 400. \`/api/v1/credentials/\` (an empty name) is 400, not the list. \`db-url\` takes \`version=\` too.
 Express's automatic ETags are off. Server timeouts: headers within 10 s, the whole request within 15 s, idle keep-alive
 5 s; a connection that never sends a byte is closed by the header limit, over HTTPS too. Requests Node refuses
-itself (headers over 16 KB, unknown methods such as \`LIST\` and \`CONNECT\`, an \`Expect\` other than \`100-continue\`, broken framing, a stalled request) get problem+json too (431, 405, 417, 400, 408), with
+itself (headers over 16 KB, unknown methods such as \`LIST\` and \`CONNECT\`, an \`Expect\` other than \`100-continue\`,
+broken framing, a stalled request) get problem+json too (431, 405, 417, 400, 408), with
 \`X-Request-Id\` (and \`Allow\` on a 405); an HTTP/1.1 request without \`Host\` is a problem+json 400.
 
 **Limits.** \`RATE_LIMIT\` per key (per client address before authentication) and \`AUTH_FAIL_LIMIT\` failed

@@ -93,9 +93,9 @@ function resolveState(state: EntryState, index: Map<string, Target>, id: string)
 }
 
 /** How a policy names the credential an entry belongs to: a mattstash `base@N` entry by its base. */
-function namedAs(record: EntryRecord): ReferenceTarget {
+function namedAs(record: EntryRecord, recycled: boolean): ReferenceTarget {
   const name = parseMattstashTitle(record.current.title)?.base ?? record.current.title;
-  return Object.freeze({ name, path: joinPath(record.group, name) });
+  return Object.freeze({ name, path: joinPath(record.group, name), recycled });
 }
 
 const mentionsReference = (state: EntryState): boolean =>
@@ -104,7 +104,9 @@ const mentionsReference = (state: EntryState): boolean =>
 /** Returns the records with every reference resolved; `all` lists every entry in tree order, recycled ones included. */
 export function resolveReferences(records: readonly EntryRecord[], all: readonly EntryRecord[]): EntryRecord[] {
   if (!all.some((r) => mentionsReference(r.current) || r.history.some(mentionsReference))) return [...records];
-  const index = indexTargets(all.map((r) => ({ id: r.uuid.replace(/-/g, ''), state: r.current, named: namedAs(r) })));
+  // `records` are the live entries; the rest of `all` is in the Recycle Bin.
+  const live = new Set(records);
+  const index = indexTargets(all.map((r) => ({ id: r.uuid.replace(/-/g, ''), state: r.current, named: namedAs(r, !live.has(r)) })));
   return records.map((record) => {
     const id = record.uuid.replace(/-/g, '');
     return {

@@ -34,6 +34,8 @@ export interface EntryState {
 export interface ReferenceTarget {
   readonly name: string;
   readonly path: string;
+  /** In the Recycle Bin, whose paths no answer ever names: only a key that reads everything sees it. */
+  readonly recycled: boolean;
 }
 
 /** A value resolved from field references: which field, its text as stored, and what it drew on. */

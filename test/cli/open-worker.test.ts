@@ -37,7 +37,7 @@ test('the codec keeps what references drew on, their stored text protected as it
   expect(refs(ref1(there))).toEqual(refs(ref1(here)));
   const password = refs(ref1(there))?.find((s) => s.field === 'password');
   expect(password?.literal).toBeInstanceOf(Secret);
-  expect(password?.targets).toEqual([{ name: 'base', path: 'Refs/base' }]);
+  expect(password?.targets).toEqual([{ name: 'base', path: 'Refs/base', recycled: false }]);
 });
 
 test.each(vaults.map((v) => [v.file, v] as const))('%s: the worker thread opens the same vault', async (_file, vault) => {

@@ -6,13 +6,15 @@ import { snapshotOf } from '../support/vault';
 
 const PUBLIC_KEY = 'public-reader-key-4e7a19c0';
 const ALL_KEY = 'all-reader-key-b83d5f21';
+const DENIER_KEY = 'denier-key-5a1c73e0';
 const VAULT_PASSWORD = 'refs-policy-pass-2c6e';
 const SECRET = 'bb000000000000000000000000000001';
 const OWN = 'bb000000000000000000000000000002';
 const HOP = 'bb000000000000000000000000000003';
 const BINNED = 'bb000000000000000000000000000004';
+const DELETED = 'bb000000000000000000000000000005';
 const HIDDEN_VALUES = ['target-user-Wq1', 'target-pass-Zk8', 'target-notes-Jh3'];
-mustNotLeak(PUBLIC_KEY, ALL_KEY, VAULT_PASSWORD, ...HIDDEN_VALUES);
+mustNotLeak(PUBLIC_KEY, ALL_KEY, DENIER_KEY, VAULT_PASSWORD, ...HIDDEN_VALUES, 'deleted-secret-pass');
 checkLogsForLeaks();
 
 const KEYS = `
@@ -23,6 +25,11 @@ keys:
     reveal: true
   - name: all
     key: ${ALL_KEY}
+    reveal: true
+  - name: denier
+    key: ${DENIER_KEY}
+    allow: ["**"]
+    deny: ["Secret/**"]
     reveal: true
 `;
 
@@ -48,6 +55,9 @@ beforeAll(async () => {
     { group: 'Public', title: 'chain', username: `{REF:U@I:${HOP}}` },
     { group: 'Old', title: 'binned', uuid: BINNED, username: 'binned-user', recycled: true },
     { group: 'Public', title: 'bin-ref', username: `{REF:U@I:${BINNED}}` },
+    // Deleted from Secret/: in the bin its path is no longer under Secret/**.
+    { group: 'Secret', title: 'deleted', uuid: DELETED, password: 'deleted-secret-pass', recycled: true },
+    { group: 'Public', title: 'app', password: `{REF:P@I:${DELETED}}` },
   ]);
   t = buildApp({ snapshot, keysText: KEYS, keysFile: 'keys.yaml' });
 });
@@ -92,4 +102,9 @@ test('within the policy, and for a key that reads everything, references resolve
 test('a reference into the Recycle Bin resolves as KeePassXC shows it, for a key whose policy covers the bin', async () => {
   expect((await as(ALL_KEY, '/api/v1/credentials/bin-ref')).body).toMatchObject({ username: 'binned-user' });
   expect((await as(PUBLIC_KEY, '/api/v1/credentials/bin-ref')).body).toMatchObject({ username: `{REF:U@I:${BINNED}}` });
+  // A key with deny rules: the entry it may not read was deleted, and its bin path escapes the rule.
+  const app = await as(DENIER_KEY, '/api/v1/credentials/app?show_password=true');
+  expect(app.body).toMatchObject({ password: `{REF:P@I:${DELETED}}` });
+  expect(app.text).not.toContain('deleted-secret-pass');
+  expect((await as(ALL_KEY, '/api/v1/credentials/app?show_password=true')).body).toMatchObject({ password: 'deleted-secret-pass' });
 });
