@@ -261,14 +261,18 @@ export function normalizeXmlBytes(bytes: Buffer): Buffer {
   }
   if (first < 0) return bytes;
   let out = first;
+  // After a CR (written as LF), the next kept byte, if an LF, ends the same line: as if the
+  // forbidden controls were dropped first and line ends normalised after.
+  let afterCr = false;
   for (let i = first; i < bytes.length; i += 1) {
     const b = bytes[i] ?? 0x20;
-    if (b === 0x0d) {
-      bytes[out++] = 0x0a;
-      if (bytes[i + 1] === 0x0a) i += 1;
-    } else if (!isDropped(b)) {
-      bytes[out++] = b;
+    if (isDropped(b)) continue;
+    if (b === 0x0a && afterCr) {
+      afterCr = false;
+      continue;
     }
+    afterCr = b === 0x0d;
+    bytes[out++] = afterCr ? 0x0a : b;
   }
   return bytes.subarray(0, out);
 }

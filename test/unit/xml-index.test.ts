@@ -1,5 +1,5 @@
-// The XML reader's search works past 2 GiB, where Node 20's Buffer#indexOf clamps and wraps.
-import { indexIn } from '../../server/vault/xml-reader';
+// The XML reader's byte-level helpers: search past 2 GiB (Node 20 clamps and wraps there) and the clean-up before parsing.
+import { indexIn, normalizeXmlBytes } from '../../server/vault/xml-reader';
 
 const TWO_GIB = 2 ** 31;
 
@@ -24,4 +24,20 @@ test('past 2 GiB: a match found from before it, from beyond it, and a miss', () 
   expect(indexIn(buf, '</Entry>', TWO_GIB - 10)).toBe(TWO_GIB + 100);
   expect(indexIn(buf, '</Entry>', TWO_GIB + 101)).toBe(-1);
   expect(indexIn(buf, 0x26, TWO_GIB + 200)).toBe(-1);
+});
+
+describe('normalizeXmlBytes: the text KeePassXC reads', () => {
+  const normalized = (bytes: number[]): number[] => [...normalizeXmlBytes(Buffer.from(bytes))];
+  test.each([
+    ['a tab is kept', [0x61, 0x09, 0x62], [0x61, 0x09, 0x62]],
+    ['CR LF is one LF', [0x61, 0x0d, 0x0a, 0x62], [0x61, 0x0a, 0x62]],
+    ['a lone CR is an LF', [0x61, 0x0d, 0x62], [0x61, 0x0a, 0x62]],
+    ['CR CR LF is two line ends', [0x0d, 0x0d, 0x0a], [0x0a, 0x0a]],
+    ['a forbidden control is dropped', [0x61, 0x01, 0x1f, 0x62], [0x61, 0x62]],
+    ['CR, a dropped control, LF is one line end', [0x61, 0x0d, 0x01, 0x0a, 0x62], [0x61, 0x0a, 0x62]],
+    ['LF alone is untouched', [0x61, 0x0a, 0x0a], [0x61, 0x0a, 0x0a]],
+    ['UTF-8 is untouched', [0xc3, 0xa9, 0x0d, 0xe2, 0x9c, 0x93], [0xc3, 0xa9, 0x0a, 0xe2, 0x9c, 0x93]],
+  ])('%s', (_what, input, output) => {
+    expect(normalized(input)).toEqual(output);
+  });
 });
