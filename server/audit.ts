@@ -22,10 +22,15 @@ export interface AuditSink {
 }
 
 /** Lines go through a stream (stdout or a file opened for appending): no synchronous write on the request path. */
-export function streamAuditSink(stream: Writable): AuditSink {
+/**
+ * `scrub` masks known secrets in what the client chose: the name it asked for and its request ID
+ * (a key pasted into a URL must not reach the audit file in clear, as it does not reach the log).
+ */
+export function streamAuditSink(stream: Writable, scrub: (text: string) => string = (text) => text): AuditSink {
   return {
     write(line) {
-      stream.write(`${JSON.stringify(line)}\n`);
+      const credential = line.credential === null ? null : scrub(line.credential);
+      stream.write(`${JSON.stringify({ ...line, request_id: scrub(line.request_id), credential })}\n`);
     },
   };
 }

@@ -69,13 +69,14 @@ function currentApiKey(config: Config): string | null {
   return key;
 }
 
-export function loadKeys(config: Config): KeyRing {
+/** `redact` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too. */
+export function loadKeys(config: Config, redact: (secret: string) => void = () => undefined): KeyRing {
   const file = config.keysFilePath;
   let records: ReturnType<typeof parseKeysFile> = [];
   if (file !== null) {
     const text = readBytes('API_KEYS_FILE', file, 'keys file').toString('utf8');
     try {
-      records = parseKeysFile(file, text);
+      records = parseKeysFile(file, text, redact);
     } catch (error) {
       if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', `API_KEYS_FILE: ${file}: ${error.message}`);
       throw error;
@@ -83,7 +84,9 @@ export function loadKeys(config: Config): KeyRing {
   }
   let ring;
   try {
-    ring = buildKeyRing(records, currentApiKey(config));
+    const apiKey = currentApiKey(config);
+    if (apiKey !== null) redact(apiKey);
+    ring = buildKeyRing(records, apiKey);
   } catch (error) {
     if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);
     throw error;

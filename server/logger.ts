@@ -11,16 +11,27 @@ const MIN_SECRET = 4;
 /** Known secret strings (the vault password, API keys) to scrub from any text before it is written. */
 export class Redactor {
   readonly #values = new Set<string>();
+  // One alternation of every value, longest first (so a value that begins another cannot leave its
+  // tail in clear): with a keys file of a hundred keys in clear, a loop of includes() per string of
+  // every log line cost microseconds per request; one regular expression costs nanoseconds.
+  #find: RegExp | null = null;
+  #replace: RegExp | null = null;
 
   add(value: string | null | undefined): void {
     // Very short values would scrub ordinary words; they are not accepted as keys or passwords anyway.
-    if (value && value.length >= MIN_SECRET) this.#values.add(value);
+    if (!value || value.length < MIN_SECRET || this.#values.has(value)) return;
+    this.#values.add(value);
+    const source = [...this.#values]
+      .sort((a, b) => b.length - a.length)
+      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|');
+    this.#find = new RegExp(source);
+    this.#replace = new RegExp(source, 'g');
   }
 
   scrub(text: string): string {
-    let out = text;
-    for (const value of this.#values) if (out.includes(value)) out = out.split(value).join(REDACTED);
-    return out;
+    if (this.#find === null || this.#replace === null || !this.#find.test(text)) return text;
+    return text.replace(this.#replace, REDACTED);
   }
 
   redact(value: unknown, depth = 0): unknown {

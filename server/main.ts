@@ -185,7 +185,7 @@ async function serve(env: Env): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
 
   return (async () => {
-    const keys = new KeyStore(load.loadKeys(config));
+    const keys = new KeyStore(load.loadKeys(config, (secret) => redactor.add(secret)));
     // The HTTP side loads while the KDF, already started, runs on other threads.
     const serving = Promise.all([
       import('./app'),
@@ -216,7 +216,7 @@ async function serve(env: Env): Promise<void> {
       keys,
       version: packageVersion(),
       access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
-      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile)),
+      audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile), (text) => redactor.scrub(text)),
       ...(metrics ? { metrics } : {}),
     });
     const server = config.tls
@@ -228,7 +228,7 @@ async function serve(env: Env): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics) : [];
+    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, (secret) => redactor.add(secret)) : [];
     handleSignals(server, holder, logger, watchers, shared);
   })();
 }
@@ -277,7 +277,7 @@ function readTls(tls: NonNullable<Config['tls']>, createSecureContext: typeof im
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
   { LoadError, loadKeys }: typeof import('./load'),
-  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined): FileWatcher[] {
+  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, redact: (secret: string) => void): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
     watchFiles(vaultFiles, {
@@ -301,7 +301,7 @@ function watchForChanges(
         pollMs: POLL_MS,
         onChange: () => {
           try {
-            const ring = loadKeys(config);
+            const ring = loadKeys(config, redact);
             keys.swap(ring);
             metrics?.keysReloads.inc({ result: 'success' });
             logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });

@@ -37,7 +37,7 @@ export function fullRights(name: string, digest: Buffer): KeyRecord {
   return Object.freeze({ name, digest, reveal: true, admin: true, expires: null, policy: EVERYTHING, canRead: readAll });
 }
 
-function parseValue(name: string, value: string, line: number): KeyRecord {
+function parseValue(name: string, value: string, line: number, plain: (key: string) => void): KeyRecord {
   if (value.startsWith('sha256:')) {
     const match = HASHED.exec(value);
     if (!match?.[1]) {
@@ -48,6 +48,7 @@ function parseValue(name: string, value: string, line: number): KeyRecord {
   if (!KEY.test(value)) {
     throw new KeysFileError(`line ${line}: a key must be printable ASCII with no spaces`, line);
   }
+  plain(value);
   return fullRights(name, digestOf(value));
 }
 
@@ -78,9 +79,9 @@ export function uniqueKeys<K extends KeyRecord>(keys: readonly K[], where: (key:
 
 /**
  * Any malformed line rejects the whole file (API.md §13.14); errors name the line number only, since
- * the line itself may hold a key.
+ * the line itself may hold a key. `plain` is told each key written in clear, for the log redactor.
  */
-export function parseKeysText(text: string): KeyRecord[] {
+export function parseKeysText(text: string, plain: (key: string) => void = () => undefined): KeyRecord[] {
   const keys: (KeyRecord & { readonly line: number })[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -88,7 +89,7 @@ export function parseKeysText(text: string): KeyRecord[] {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     if (line.startsWith('sha256:') || !line.includes(':')) {
-      keys.push({ ...parseValue(`line-${lineNumber}`, line, lineNumber), line: lineNumber });
+      keys.push({ ...parseValue(`line-${lineNumber}`, line, lineNumber, plain), line: lineNumber });
       return;
     }
     const colon = line.indexOf(':');
@@ -102,7 +103,7 @@ export function parseKeysText(text: string): KeyRecord[] {
     if (name === API_KEY_NAME || AUTO_NAME.test(name)) {
       throw new KeysFileError(`line ${lineNumber}: the name '${name}' is kept for ${name === API_KEY_NAME ? 'the API_KEY variable' : 'unnamed keys'}; choose another`, lineNumber);
     }
-    keys.push({ ...parseValue(name, line.slice(colon + 1), lineNumber), line: lineNumber });
+    keys.push({ ...parseValue(name, line.slice(colon + 1), lineNumber, plain), line: lineNumber });
   });
   return uniqueKeys(keys, (key) => `line ${key.line}`, (key) => key.line).map(({ line: _line, ...key }) => Object.freeze(key));
 }

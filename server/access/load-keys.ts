@@ -11,13 +11,14 @@ export function keysFormatOf(file: string): KeysFormat {
 }
 
 /** Throws KeysFileError (naming a line or a key entry, never a key) when the file is malformed. */
-export function parseKeysFile(file: string, text: string): KeyRecord[] {
+/** `plain` is told each key the file holds in clear (not as a sha256: hash), for the log redactor. */
+export function parseKeysFile(file: string, text: string, plain: (key: string) => void = () => undefined): KeyRecord[] {
   const format = keysFormatOf(file);
-  if (format === 'text') return parseKeysText(text);
+  if (format === 'text') return parseKeysText(text, plain);
   // Loaded only for a YAML or JSON file: yaml and zod would otherwise slow every start, `check` included.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous load on first use
   const { parsePolicyKeys } = require('./policy-file') as typeof PolicyFile;
-  return parsePolicyKeys(text, format);
+  return parsePolicyKeys(text, format, plain);
 }
 
 /** null when there is no key at all: the caller decides whether that stops start-up. */

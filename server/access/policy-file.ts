@@ -73,7 +73,7 @@ function parseText(text: string, format: 'yaml' | 'json'): unknown {
 }
 
 /** Any problem rejects the whole file, naming the key entry and the field, never a key's value. */
-export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecord[] {
+export function parsePolicyKeys(text: string, format: 'yaml' | 'json', plain: (key: string) => void = () => undefined): KeyRecord[] {
   const file = fileSchema.safeParse(parseText(text, format));
   if (!file.success) {
     const issue = file.error.issues[0];
@@ -98,6 +98,7 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json'): KeyRecor
       digest = Buffer.from(match[1], 'hex');
     } else {
       if (!/^[\x21-\x7e]+$/.test(entry.key)) throw new KeysFileError(`${label}: field 'key': a key must be printable ASCII with no spaces`);
+      plain(entry.key);
       digest = digestOf(entry.key);
     }
     const policy = { allow: Object.freeze([...entry.allow]), deny: Object.freeze([...entry.deny]) };

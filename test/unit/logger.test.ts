@@ -44,3 +44,13 @@ test('a Secret hides its value from JSON, strings and inspect, and reveals it on
   expect(inspect({ deep: { secret } }, { depth: 5 })).not.toContain('top-secret');
   expect(secret.reveal()).toBe('top-secret-Gh65');
 });
+
+test('every known value is scrubbed, metacharacters and values that begin others included', () => {
+  const redactor = new Redactor();
+  for (const value of ['key.with*meta(chars)|x', 'shared-prefix', 'shared-prefix-and-more', 'abc']) redactor.add(value);
+  expect(redactor.scrub('a key.with*meta(chars)|x b')).toBe('a [REDACTED] b');
+  expect(redactor.scrub('shared-prefix-and-more/shared-prefix')).toBe('[REDACTED]/[REDACTED]');
+  // Too short to be a key or a password: left alone, so ordinary words survive.
+  expect(redactor.scrub('abc')).toBe('abc');
+  expect(redactor.scrub('key.with-meta')).toBe('key.with-meta');
+});
