@@ -149,8 +149,9 @@ function warningsFor(env: Env): string[] {
       const hint = closest(name, KNOWN);
       warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
     } else if (OUR_WORDS.test(name) && !KNOWN.includes(name)) {
+      // A hint that begins otherwise is a different setting, not the one meant (CORS is not PORT).
       const hint = closest(name, KNOWN);
-      if (hint) warnings.push(`${name} is not a kdbx-gateway variable; did you mean ${hint}?`);
+      if (hint && hint.slice(0, 3) === name.slice(0, 3).toUpperCase()) warnings.push(`${name} is not a kdbx-gateway variable; did you mean ${hint}?`);
     }
   }
   return warnings;

@@ -115,8 +115,10 @@ async function check(env: Env): Promise<void> {
   startKdfEarly(env);
   const [{ loadConfig }, load, { checkText }] = await Promise.all([import('./config'), import('./load'), import('./cli/check')]);
   const config = loadConfig(env, io);
-  // `check` is how a configuration is tried out: what serve would warn about, it says too.
+  // `check` is how a configuration is tried out: what serve would warn about, it says too, and
+  // the TLS files serve would refuse, it refuses.
   for (const warning of config.warnings) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
+  if (config.tls) readTls(config.tls, (await import('node:tls')).createSecureContext);
   const snapshot = await firstSnapshot(config, load);
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
@@ -153,7 +155,8 @@ async function demo(env: Env): Promise<void> {
 
 /**
  * A stop asked for while the vault still opens: as PID 1 (the image's CMD) a signal with no handler
- * is ignored, so `docker stop` would wait out its grace period. There is nothing to drain yet.
+ * is ignored, so `docker stop` would wait out its grace period. There is nothing to drain yet. The
+ * exit itself waits for a key derivation under way on the thread pool: native code cannot be stopped.
  */
 function stopDuringStartUp(signal: NodeJS.Signals): void {
   process.stderr.write(`kdbx-gateway: ${signal} during start-up; stopped\n`);

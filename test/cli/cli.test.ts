@@ -350,13 +350,16 @@ describe('operations', () => {
     expectOneLine(tls('not-pem.txt', 'key.pem'), /TLS_CERT_FILE: .*not-pem\.txt is not a PEM certificate \(no start line\)/);
     expectOneLine(tls('cert.pem', 'not-pem.txt'), /TLS_KEY_FILE: .*not-pem\.txt is not a PEM private key/);
     expectOneLine(tls('cert.pem', 'other-key.pem'), /TLS_KEY_FILE: the key in .*other-key\.pem does not belong to the certificate in .*cert\.pem/);
+    // check, the command for trying a configuration, refuses them alike.
+    const checked = run(['check'], { cwd: demo.dir, env: { TLS_CERT_FILE: path.join(dir, 'not-pem.txt'), TLS_KEY_FILE: path.join(dir, 'key.pem') } });
+    expectOneLine(checked, /TLS_CERT_FILE: .*not-pem\.txt is not a PEM certificate/);
   });
 
   test('HOST that is not an address of this machine is named, not taken for PORT', () => {
     expectOneLine(run(['serve'], { cwd: demo.dir, env: { HOST: '192.0.2.1', PORT: '0' } }), /^kdbx-gateway: HOST: 192\.0\.2\.1 is not an address of this machine/);
   });
 
-  test('SIGTERM while the vault still opens stops the process at once', async () => {
+  test('SIGTERM while the vault still opens stops the process before it serves', async () => {
     // A KDF of a second or so: the signal comes after Node has started and long before the vault is open.
     const dir = scratch();
     writeFileSync(path.join(dir, 'slow.kdbx'), await makeVault('slow-vault-pass-31', [{ group: '', title: 'x' }], null, { memoryMiB: 64, iterations: 40 }));

@@ -44,7 +44,7 @@ test('.mattstash.txt beside the vault is the password when none is configured', 
 
 test("a near miss of a setting's name is a warning that names the setting; the system's own variables are not", () => {
   const typos = { ALLOWED_IP: '10.0.0.0/8', TRUST_PROXIES: '1', RATE_LIMT: '5/minute', AUTH_FAIL_LIMITS: '3/minute', CORS_ORIGIN: 'https://a.example', LOGLEVEL: 'debug', METRIC: 'false' };
-  const system = { HOME: '/root', HOSTNAME: 'box', LOGNAME: 'root', TERM: 'xterm', PATH: '/bin', PWD: '/', LANG: 'C' };
+  const system = { HOME: '/root', HOSTNAME: 'box', LOGNAME: 'root', TERM: 'xterm', PATH: '/bin', PWD: '/', LANG: 'C', CORS: 'x' };
   const { warnings } = loadConfig({ KDBX_PASSWORD: 'p', ...typos, ...system }, fakeIo({}));
   expect(warnings).toEqual([
     'ALLOWED_IP is not a kdbx-gateway variable; did you mean ALLOWED_IPS?',
