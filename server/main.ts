@@ -210,7 +210,7 @@ async function serve(env: Env): Promise<void> {
       format: snapshot?.info.format,
       ...(build === null ? {} : { kdf: snapshot?.info.kdf.name, kdfBuild: build }),
     });
-    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS }, { watchFiles }] = await serving;
+    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS, tcpSocketOf }, { watchFiles }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
@@ -232,7 +232,7 @@ async function serve(env: Env): Promise<void> {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
     const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, (secret) => redactor.add(secret)) : [];
-    handleSignals(server, holder, logger, watchers, shared);
+    handleSignals(server, holder, logger, watchers, shared, tcpSocketOf);
   })();
 }
 
@@ -343,7 +343,14 @@ const DRAIN_MS = 2_000;
 // Requests in flight when the listener closes get this long to finish.
 const GRACE_MS = 10_000;
 
-function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watchers: readonly FileWatcher[], shared: SharedLimitStores | null): void {
+function handleSignals(
+  server: Server,
+  holder: VaultHolder,
+  logger: Logger,
+  watchers: readonly FileWatcher[],
+  shared: SharedLimitStores | null,
+  tcpOf: (socket: Socket) => Socket,
+): void {
   let stopping = false;
   let closing = false;
   // Every connection (by its TCP socket: over HTTPS a request's socket wraps it), how many of its
@@ -359,7 +366,6 @@ function handleSignals(server: Server, holder: VaultHolder, logger: Logger, watc
     open.set(socket, { unanswered: 0, readAtRest: socket.bytesRead });
     socket.once('close', () => open.delete(socket));
   });
-  const tcpOf = (socket: Socket & { _parent?: Socket }): Socket => socket._parent ?? socket;
   // Quiet: nothing unanswered and nothing sent since (a request still arriving is not quiet).
   const quiet = (socket: Socket, tracked: Tracked): boolean => tracked.unanswered === 0 && socket.bytesRead === tracked.readAtRest;
   // Ahead of the app, whose fast lane writes its headers at once.

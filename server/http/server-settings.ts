@@ -75,6 +75,12 @@ export const SERVER_OPTIONS = { connectionsCheckingInterval: 1_000, requireHostH
 export const SERVER_TIMEOUTS = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 } as const;
 
 /**
+ * The TCP socket under a connection: over HTTPS a TLS socket wraps it (Node's `_parent`, which it
+ * has no public name for); over HTTP it is the socket itself.
+ */
+export const tcpSocketOf = <S extends Duplex>(socket: S & { _parent?: S }): S => socket._parent ?? socket;
+
+/**
  * Over HTTPS, Node's header timeout starts once TLS is up, and tls' handshakeTimeout waits for a
  * ClientHello: a client that connects and says nothing held its socket for good. Until the
  * handshake is done, the raw socket gets the header limit. (Over plain HTTP, the header timeout
@@ -88,10 +94,7 @@ function limitHandshake(server: Server, ms: number): void {
     pending.set(socket, timer);
     socket.once('close', () => clearTimeout(timer));
   });
-  server.on('secureConnection', (secure: Duplex & { _parent?: Duplex }) => {
-    const raw = secure._parent;
-    if (raw) clearTimeout(pending.get(raw));
-  });
+  server.on('secureConnection', (secure: Duplex) => clearTimeout(pending.get(tcpSocketOf(secure))));
 }
 
 /** Applied by main.ts and by tests that listen, so both run the same server. */
