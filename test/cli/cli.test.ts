@@ -419,6 +419,8 @@ describe('operations', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const exited = server.stop();
     signalled = true;
+    // The signal is handled on the gateway's next turn: ask /ready once it says it is stopping.
+    while (!server.output().includes('"message":"shutting down"')) await new Promise((resolve) => setTimeout(resolve, 10));
     const ready = await new Promise<number>((resolve, reject) => {
       httpGet({ host: '127.0.0.1', port: server.port, path: '/ready', agent: false }, (res) => {
         res.resume();
