@@ -1,6 +1,6 @@
 // The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, get as httpGet } from 'node:http';
@@ -479,5 +479,51 @@ describe('operations', () => {
     ['RELOAD', 'always'],
   ])('%s=%s stops start-up with one line naming it', (variable, value) => {
     expectOneLine(run(['serve'], { cwd: demo.dir, env: { [variable]: value } }), new RegExp(`^kdbx-gateway: ${variable}`));
+  });
+});
+
+describe('the kdbx-gateway command (package.json bin)', () => {
+  const root = path.join(__dirname, '..', '..');
+  const launcher = path.join(root, (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['kdbx-gateway'] ?? '');
+  // Node warns about a bundle it cannot read before any JavaScript runs: the warning shows whether it was read.
+  const missingBundle = { NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' };
+  const nodeReadIt = /Ignoring extra certs from `\/nonexistent\/extra-ca\.pem`/;
+
+  /** The command as npm installs it: a symlink in node_modules/.bin, found on PATH. */
+  function installed(): string {
+    const bin = path.join(scratch(), 'node_modules', '.bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(launcher, path.join(bin, 'kdbx-gateway'));
+    return bin;
+  }
+
+  test('runs through npm\'s symlink, and check starts Node without NODE_EXTRA_CA_CERTS', () => {
+    const bin = installed();
+    const res = spawnSync('kdbx-gateway', ['check'], {
+      cwd: demo.dir,
+      env: cleanEnv({ ...missingBundle, PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
+      encoding: 'utf8',
+    });
+    expect(res.stderr).not.toMatch(nodeReadIt);
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(res.stdout).toMatch(/entries:\s+4\b/);
+    // The same check started as `node dist/server/main.js` pays for reading the bundle.
+    expect(run(['check'], { cwd: demo.dir, env: missingBundle }).stderr).toMatch(nodeReadIt);
+  });
+
+  test('serve keeps NODE_EXTRA_CA_CERTS: it may connect to Redis over TLS with a private CA', () => {
+    const res = spawnSync(launcher, ['serve'], { cwd: demo.dir, env: cleanEnv({ ...missingBundle, HOST: '192.0.2.1', PORT: '0' }), encoding: 'utf8' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(nodeReadIt);
+    expect(res.stderr).toMatch(/^kdbx-gateway: HOST: 192\.0\.2\.1/m);
+    const bare = spawnSync(launcher, [], { cwd: demo.dir, env: cleanEnv({ ...missingBundle, HOST: '192.0.2.1', PORT: '0' }), encoding: 'utf8' });
+    expect(bare.stderr).toMatch(nodeReadIt);
+  });
+
+  test('passes every argument through', () => {
+    const res = spawnSync(launcher, ['keygen', '--name', 'from-launcher'], { cwd: scratch(), env: cleanEnv(missingBundle), encoding: 'utf8' });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/line:\s+from-launcher:sha256:[0-9a-f]{64}/);
+    expect(res.stderr).toBe('');
   });
 });
