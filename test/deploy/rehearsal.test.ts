@@ -1,6 +1,6 @@
 // Rehearses the image without Docker, following Dockerfile.multistage: production install in a clean folder, demo vault, serve with the image's ENV and CMD, probes, health check, SIGTERM.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Cmd, Copy, DockerfileParser, Entrypoint, Env, From, Healthcheck, type Instruction } from 'dockerfile-ast';
@@ -247,6 +247,19 @@ describe('rehearsal of Dockerfile.multistage without Docker', () => {
     for (const file of ['data/vault.kdbx', 'secrets/kdbx_password.txt', 'secrets/api_keys.txt']) expect(existsSync(path.join(appDir, file))).toBe(true);
     apiKey = /API key: (\S+)/.exec(result.output)?.[1] ?? '';
     expect(apiKey).not.toBe('');
+  }, 60_000);
+
+  test('`kdbx-gateway check`, on PATH where the image links it, opens the vault `demo` wrote', async () => {
+    const link = runsOf(runtime)
+      .map((r) => /\bln -s (\S+) (\S+)/.exec(r))
+      .find((m) => m !== null);
+    expect(link?.[2]).toBe('/usr/local/bin/kdbx-gateway');
+    const binDir = inImage('/usr/local/bin');
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(inImage(link?.[1] ?? ''), path.join(binDir, 'kdbx-gateway'));
+    const env = runtimeEnv({ HOST: '127.0.0.1', PORT: '0' });
+    const result = await execute('kdbx-gateway', ['check'], { cwd: appDir, env: cleanEnv({ ...env, PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }), timeoutMs: 60_000 });
+    expect({ code: result.code, entries: /entries:\s+(\d+)/.exec(result.output)?.[1] }).toEqual({ code: 0, entries: '4' });
   }, 60_000);
 
   test('`serve` with the image ENV and CMD answers /ready and /health, and the HEALTHCHECK passes', async () => {
