@@ -1,5 +1,4 @@
-// The set of API keys in force, matched in constant time, and the holder that lets it be replaced.
-import { timingSafeEqual } from 'node:crypto';
+// The set of API keys in force, found by digest, and the holder that lets it be replaced.
 import { digestOf, type KeyRecord } from './keys-file';
 import type { ReadCheck } from './policy';
 
@@ -27,11 +26,17 @@ function principalOf(record: KeyRecord): Principal {
 
 export class KeyRing {
   readonly #keys: readonly KeyRecord[];
-  readonly #principals: ReadonlyMap<KeyRecord, Principal>;
+  readonly #byDigest: ReadonlyMap<string, { readonly record: KeyRecord; readonly principal: Principal }>;
 
   constructor(keys: readonly KeyRecord[]) {
     this.#keys = Object.freeze([...keys]);
-    this.#principals = new Map(keys.map((k) => [k, principalOf(k)]));
+    const byDigest = new Map<string, { readonly record: KeyRecord; readonly principal: Principal }>();
+    // The loaders refuse a key listed twice; should one get here, the first listed wins, as in the file.
+    for (const record of keys) {
+      const digest = record.digest.toString('base64');
+      if (!byDigest.has(digest)) byDigest.set(digest, { record, principal: principalOf(record) });
+    }
+    this.#byDigest = byDigest;
   }
 
   get size(): number {
@@ -43,20 +48,16 @@ export class KeyRing {
   }
 
   /**
-   * Compares the presented key's digest with every stored digest, with no early exit, so the time
-   * taken says nothing about which key (or how much of one) matched.
+   * Finds the presented key by its SHA-256 digest, a map hit. The lookup's timing depends only on
+   * the digest, which a client cannot steer without a preimage, so it tells nothing about the
+   * stored keys; comparing against every key would make each request's cost grow with the file.
    */
   match(presented: string, now: Date): KeyMatch {
-    const digest = digestOf(presented);
-    let found: KeyRecord | null = null;
-    for (const key of this.#keys) {
-      const equal = timingSafeEqual(digest, key.digest);
-      if (equal && found === null) found = key;
-    }
-    if (!found) return { kind: 'unknown' };
-    if (found.expires !== null && now.getTime() > found.expires.getTime()) return { kind: 'expired', name: found.name };
-    const principal = this.#principals.get(found);
-    return principal ? { kind: 'ok', principal } : { kind: 'unknown' };
+    const found = this.#byDigest.get(digestOf(presented).toString('base64'));
+    if (found === undefined) return { kind: 'unknown' };
+    const { record, principal } = found;
+    if (record.expires !== null && now.getTime() > record.expires.getTime()) return { kind: 'expired', name: record.name };
+    return { kind: 'ok', principal };
   }
 }
 
