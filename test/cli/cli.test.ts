@@ -520,6 +520,23 @@ describe('the kdbx-gateway command (package.json bin)', () => {
     expect(bare.stderr).toMatch(nodeReadIt);
   });
 
+  test('serve runs Node with the flag the image uses', async () => {
+    const child = spawn(launcher, ['serve'], { cwd: demo.dir, env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = once(child, 'exit');
+    try {
+      for (let i = 0; i < 200 && !output.includes('"listening"'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(output).toContain('"listening"');
+      // exec replaced sh with node: the child's own command line is Node's.
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      expect(argv.slice(1)).toEqual(['--max-semi-space-size=4', launcher, 'serve']);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
   test('passes every argument through', () => {
     const res = spawnSync(launcher, ['keygen', '--name', 'from-launcher'], { cwd: scratch(), env: cleanEnv(missingBundle), encoding: 'utf8' });
     expect(res.status).toBe(0);

@@ -160,8 +160,9 @@ describe('Dockerfile.multistage runtime', () => {
     expect(argv).toEqual(['node', SERVE_FLAG, 'dist/server/main.js', 'serve']);
   });
 
-  test('start.sh, npm start and the bench run the gateway with the same Node flag as the image', () => {
+  test('start.sh, npm start, the kdbx-gateway command and the bench run the gateway with the same Node flag as the image', () => {
     const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+    expect(read('bin/kdbx-gateway')).toContain(`set -- ${SERVE_FLAG} "$0" "$@"`);
     expect(read('start.sh')).toContain(`node ${SERVE_FLAG} "$main_js" serve`);
     expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['start']).toBe(`node ${SERVE_FLAG} dist/server/main.js serve`);
     expect(read('bench/run.cjs')).toContain(`const SERVE_FLAGS = ['${SERVE_FLAG}'];`);
