@@ -43,7 +43,7 @@ async function measureOpens({ runs, argonVault, tmp }) {
     ['AES-KDF, KDBX 3.1, password + .keyx (keepassxc-cli made)', fixture('kxc-keyfile.kdbx'), 'fixture-kxc-key-51c0', fixture('kxc-keyfile.keyx')],
   ];
   for (const [name, file, password, keyFile] of vaults) {
-    const check = { KDBX_PATH: file, KDBX_PASSWORD: password, API_KEY: 'bench-check-key', ...(keyFile ? { KDBX_KEYFILE: keyFile } : {}) };
+    const check = { KDBX_PATH: file, KDBX_PASSWORD: password, API_KEY: 'bench-check-key-0001', ...(keyFile ? { KDBX_KEYFILE: keyFile } : {}) };
     const gw = [];
     const direct = [];
     const kx = [];

@@ -1,7 +1,7 @@
 // Reads the vault, its password and key file, and the keys file from disk: at start-up and on reload.
 import { readFileSync } from 'node:fs';
 import type { KeyRing } from './access/key-ring';
-import { KeysFileError } from './access/keys-file';
+import { KeysFileError, type ClearKey } from './access/keys-file';
 import { buildKeyRing, parseKeysFile } from './access/load-keys';
 import { DEFAULT_KEYS_FILE, DEFAULT_VAULT, stripNewline, type Config } from './config';
 import { VaultOpenError, openVault } from './vault/open';
@@ -69,14 +69,14 @@ function currentApiKey(config: Config): string | null {
   return key;
 }
 
-/** `redact` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too. */
-export function loadKeys(config: Config, redact: (secret: string) => void = () => undefined): KeyRing {
+/** `clear` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too. */
+export function loadKeys(config: Config, clear: ClearKey = () => undefined): KeyRing {
   const file = config.keysFilePath;
   let records: ReturnType<typeof parseKeysFile> = [];
   if (file !== null) {
     const text = readBytes('API_KEYS_FILE', file, 'keys file').toString('utf8');
     try {
-      records = parseKeysFile(file, text, redact);
+      records = parseKeysFile(file, text, clear);
     } catch (error) {
       if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', `API_KEYS_FILE: ${file}: ${error.message}`);
       throw error;
@@ -85,7 +85,7 @@ export function loadKeys(config: Config, redact: (secret: string) => void = () =
   let ring;
   try {
     const apiKey = currentApiKey(config);
-    if (apiKey !== null) redact(apiKey);
+    if (apiKey !== null) clear(apiKey, config.apiKeyFile ? `the key in ${config.apiKeyFile.variable}` : 'API_KEY');
     ring = buildKeyRing(records, apiKey);
   } catch (error) {
     if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);

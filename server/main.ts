@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 import path from 'node:path';
 // Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
 // and load the rest (kdbxweb; for serve winston, Express...) while it runs on other threads.
-import type { KeyStore } from './access/key-ring';
+import type { KeyRing, KeyStore } from './access/key-ring';
 import type { Metrics } from './metrics';
 import type { SharedLimitStores } from './rate-limit-store';
 import type { Config, ConfigIo, Env } from './config';
@@ -122,7 +122,14 @@ async function check(env: Env): Promise<void> {
   const snapshot = await firstSnapshot(config, load);
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
-  const keys = load.loadKeys(config);
+  const { shortKeyWarning } = await import('./access/keys-file');
+  const short: string[] = [];
+  const keys = load.loadKeys(config, (key, holder) => {
+    const warning = shortKeyWarning(key, holder);
+    if (warning !== null) short.push(warning);
+  });
+  // Only once the keys loaded: a file that fails is one line, its error.
+  for (const warning of short) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
   process.stdout.write(checkText(config, snapshot, keys, openMs, kdfBuild(snapshot.info.kdf.name)));
 }
 
@@ -167,9 +174,10 @@ async function serve(env: Env): Promise<void> {
   process.once('SIGTERM', stopDuringStartUp);
   process.once('SIGINT', stopDuringStartUp);
   startKdfEarly(env);
-  const [{ loadConfig }, load, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
+  const [{ loadConfig }, load, { shortKeyWarning }, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
     import('./config'),
     import('./load'),
+    import('./access/keys-file'),
     import('./logger'),
     import('./batched-output'),
     import('./access/key-ring'),
@@ -188,7 +196,19 @@ async function serve(env: Env): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
 
   return (async () => {
-    const keys = new KeyStore(load.loadKeys(config, (secret) => redactor.add(secret)));
+    // Every key held in clear is masked in the log, even from a file that then fails to load; one
+    // short enough to guess is named there once its file has loaded.
+    const readKeys = (): KeyRing => {
+      const short: string[] = [];
+      const ring = load.loadKeys(config, (key, holder) => {
+        redactor.add(key);
+        const warning = shortKeyWarning(key, holder);
+        if (warning !== null) short.push(warning);
+      });
+      for (const warning of short) logger.warn(warning);
+      return ring;
+    };
+    const keys = new KeyStore(readKeys());
     // The HTTP side loads while the KDF, already started, runs on other threads.
     const serving = Promise.all([
       import('./app'),
@@ -231,7 +251,7 @@ async function serve(env: Env): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, (secret) => redactor.add(secret)) : [];
+    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys) : [];
     handleSignals(server, holder, logger, watchers, shared, tcpSocketOf);
   })();
 }
@@ -279,8 +299,8 @@ function readTls(tls: NonNullable<Config['tls']>, createSecureContext: typeof im
 /** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
-  { LoadError, loadKeys }: typeof import('./load'),
-  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, redact: (secret: string) => void): FileWatcher[] {
+  { LoadError }: typeof import('./load'),
+  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, readKeys: () => KeyRing): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
     watchFiles(vaultFiles, {
@@ -304,7 +324,7 @@ function watchForChanges(
         pollMs: POLL_MS,
         onChange: () => {
           try {
-            const ring = loadKeys(config, redact);
+            const ring = readKeys();
             keys.swap(ring);
             metrics?.keysReloads.inc({ result: 'success' });
             logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });

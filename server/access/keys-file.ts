@@ -37,7 +37,21 @@ export function fullRights(name: string, digest: Buffer): KeyRecord {
   return Object.freeze({ name, digest, reveal: true, admin: true, expires: null, policy: EVERYTHING, canRead: readAll });
 }
 
-function parseValue(name: string, value: string, line: number, plain: (key: string) => void): KeyRecord {
+/** Told each key a file or variable holds in clear, with who holds it (never part of the key). */
+export type ClearKey = (key: string, holder: string) => void;
+
+// `kdbx-gateway keygen` makes 43 characters; under this, a key may be a word someone can guess.
+const SHORT_KEY = 16;
+
+/** A warning for a key held in clear that is short enough to guess: its holder and length, never the key. */
+export function shortKeyWarning(key: string, holder: string): string | null {
+  if (key.length >= SHORT_KEY) return null;
+  return `${holder} is ${key.length} characters long; a key this short can be guessed (\`kdbx-gateway keygen\` makes a random 43-character one)`;
+}
+
+export const fileKeyHolder = (name: string): string => `the keys file's key '${name}'`;
+
+function parseValue(name: string, value: string, line: number, plain: ClearKey): KeyRecord {
   if (value.startsWith('sha256:')) {
     const match = HASHED.exec(value);
     if (!match?.[1]) {
@@ -48,7 +62,7 @@ function parseValue(name: string, value: string, line: number, plain: (key: stri
   if (!KEY.test(value)) {
     throw new KeysFileError(`line ${line}: a key must be printable ASCII with no spaces`, line);
   }
-  plain(value);
+  plain(value, AUTO_NAME.test(name) ? `the keys file's key on line ${line}` : fileKeyHolder(name));
   return fullRights(name, digestOf(value));
 }
 
@@ -81,7 +95,7 @@ export function uniqueKeys<K extends KeyRecord>(keys: readonly K[], where: (key:
  * Any malformed line rejects the whole file (API.md §13.14); errors name the line number only, since
  * the line itself may hold a key. `plain` is told each key written in clear, for the log redactor.
  */
-export function parseKeysText(text: string, plain: (key: string) => void = () => undefined): KeyRecord[] {
+export function parseKeysText(text: string, plain: ClearKey = () => undefined): KeyRecord[] {
   const keys: (KeyRecord & { readonly line: number })[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {

@@ -1,6 +1,6 @@
 // Turns the keys file (text, YAML or JSON by its ending) and API_KEY into the key ring in force.
 import { KeyRing } from './key-ring';
-import { API_KEY_NAME, digestOf, fullRights, parseKeysText, uniqueKeys, type KeyRecord } from './keys-file';
+import { API_KEY_NAME, digestOf, fullRights, parseKeysText, uniqueKeys, type ClearKey, type KeyRecord } from './keys-file';
 import type * as PolicyFile from './policy-file';
 
 export type KeysFormat = 'text' | 'yaml' | 'json';
@@ -12,7 +12,7 @@ export function keysFormatOf(file: string): KeysFormat {
 
 /** Throws KeysFileError (naming a line or a key entry, never a key) when the file is malformed. */
 /** `plain` is told each key the file holds in clear (not as a sha256: hash), for the log redactor. */
-export function parseKeysFile(file: string, text: string, plain: (key: string) => void = () => undefined): KeyRecord[] {
+export function parseKeysFile(file: string, text: string, plain: ClearKey = () => undefined): KeyRecord[] {
   const format = keysFormatOf(file);
   if (format === 'text') return parseKeysText(text, plain);
   // Loaded only for a YAML or JSON file: yaml and zod would otherwise slow every start, `check` included.

@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { closest } from '../text';
-import { API_KEY_NAME, KeysFileError, digestOf, uniqueKeys, type KeyRecord } from './keys-file';
+import { API_KEY_NAME, KeysFileError, digestOf, fileKeyHolder, uniqueKeys, type ClearKey, type KeyRecord } from './keys-file';
 import { compilePolicy, globProblem } from './policy';
 
 const FIELDS = ['name', 'key', 'allow', 'deny', 'reveal', 'admin', 'expires'] as const;
@@ -73,7 +73,7 @@ function parseText(text: string, format: 'yaml' | 'json'): unknown {
 }
 
 /** Any problem rejects the whole file, naming the key entry and the field, never a key's value. */
-export function parsePolicyKeys(text: string, format: 'yaml' | 'json', plain: (key: string) => void = () => undefined): KeyRecord[] {
+export function parsePolicyKeys(text: string, format: 'yaml' | 'json', plain: ClearKey = () => undefined): KeyRecord[] {
   const file = fileSchema.safeParse(parseText(text, format));
   if (!file.success) {
     const issue = file.error.issues[0];
@@ -98,7 +98,7 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json', plain: (k
       digest = Buffer.from(match[1], 'hex');
     } else {
       if (!/^[\x21-\x7e]+$/.test(entry.key)) throw new KeysFileError(`${label}: field 'key': a key must be printable ASCII with no spaces`);
-      plain(entry.key);
+      plain(entry.key, fileKeyHolder(entry.name));
       digest = digestOf(entry.key);
     }
     const policy = { allow: Object.freeze([...entry.allow]), deny: Object.freeze([...entry.deny]) };

@@ -313,6 +313,35 @@ describe('serve', () => {
     expect(res.stdout).toMatch(/^ok$/m);
   });
 
+  test('a key short enough to guess is named (never shown) by check, by serve, and again when the keys file changes', async () => {
+    const dir = scratch();
+    const keysFile = path.join(dir, 'keys.txt');
+    mustNotLeak('q7z-tiny');
+    mustNotLeak('x9k-api');
+    mustNotLeak('q7z-tin2');
+    const good = 'a-random-key-of-forty-three-characters-0000';
+    writeFileSync(keysFile, `ci:q7z-tiny\nlong-enough:${good}\nsha256:${createHash('sha256').update('x').digest('hex')}\n`);
+    const env = { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'), KDBX_PASSWORD: demo.password, API_KEYS_FILE: keysFile, API_KEY: 'x9k-api' };
+    const checked = run(['check'], { cwd: dir, env });
+    expect(checked.status).toBe(0);
+    const warnings = checked.stderr.split('\n').filter(Boolean);
+    expect(warnings).toEqual([
+      "kdbx-gateway: warning: the keys file's key 'ci' is 8 characters long; a key this short can be guessed (`kdbx-gateway keygen` makes a random 43-character one)",
+      'kdbx-gateway: warning: API_KEY is 7 characters long; a key this short can be guessed (`kdbx-gateway keygen` makes a random 43-character one)',
+    ]);
+    const server = await serve({ cwd: dir, env });
+    try {
+      expect(server.output()).toMatch(/"the keys file's key 'ci' is 8 characters long;/);
+      expect(server.output()).toMatch(/"API_KEY is 7 characters long;/);
+      writeFileSync(keysFile, `ci2:q7z-tin2\nlong-enough:${good}\n`);
+      for (let i = 0; i < 100 && !server.output().includes('keys reloaded'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.output()).toMatch(/"the keys file's key 'ci2' is 8 characters long;/);
+    } finally {
+      await server.stop();
+    }
+    expect(server.output()).not.toMatch(/long-enough' is/);
+  });
+
   test('settings this version does not support yet are named in a warning, not ignored silently', async () => {
     const server = await serve({ cwd: demo.dir, env: { VAULTS_FILE: '/etc/vaults.yaml', KDBX_PASWORD: 'typo' } });
     await server.stop();

@@ -1,6 +1,7 @@
-// The key ring finds a presented key by its digest: the right holder among many, unknown and expired keys told apart.
+// The key ring finds a presented key by its digest; keys held in clear are reported with their holder, for the redactor and the short-key warning.
 import { KeyRing } from '../../server/access/key-ring';
-import { digestOf, fullRights, type KeyRecord } from '../../server/access/keys-file';
+import { digestOf, fullRights, parseKeysText, shortKeyWarning, type KeyRecord } from '../../server/access/keys-file';
+import { parseKeysFile } from '../../server/access/load-keys';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const record = (name: string, key: string, extra: Partial<KeyRecord> = {}): KeyRecord => ({ ...fullRights(name, digestOf(key)), ...extra });
@@ -32,5 +33,31 @@ describe('KeyRing', () => {
     const twice = new KeyRing([record('first', 'same-key', { reveal: false }), record('second', 'same-key')]);
     const found = twice.match('same-key', NOW);
     expect(found.kind === 'ok' ? [found.principal.name, found.principal.reveal] : found.kind).toEqual(['first', false]);
+  });
+});
+
+describe('keys held in clear', () => {
+  const seen = (parse: (clear: (key: string, holder: string) => void) => unknown): [string, string][] => {
+    const out: [string, string][] = [];
+    parse((key, holder) => out.push([key, holder]));
+    return out;
+  };
+  const hashed = `sha256:${digestOf('x').toString('hex')}`;
+
+  test('each is reported with its holder, from a text file and from a YAML one; hashed keys are not', () => {
+    expect(seen((clear) => parseKeysText(`ci:q7z-tiny\n${'u'.repeat(20)}\nh:${hashed}\n`, clear))).toEqual([
+      ['q7z-tiny', "the keys file's key 'ci'"],
+      ['u'.repeat(20), "the keys file's key on line 2"],
+    ]);
+    const yaml = `keys:\n  - name: billing\n    key: short-1\n  - name: hashed\n    key: ${hashed}\n`;
+    expect(seen((clear) => parseKeysFile('keys.yaml', yaml, clear))).toEqual([['short-1', "the keys file's key 'billing'"]]);
+  });
+
+  test('a warning names a short key by its holder and length only', () => {
+    expect(shortKeyWarning('q7z-tiny', "the keys file's key 'ci'")).toBe(
+      "the keys file's key 'ci' is 8 characters long; a key this short can be guessed (`kdbx-gateway keygen` makes a random 43-character one)",
+    );
+    expect(shortKeyWarning('k'.repeat(15), 'API_KEY')).toMatch(/^API_KEY is 15 characters long;/);
+    expect(shortKeyWarning('k'.repeat(16), 'API_KEY')).toBeNull();
   });
 });
