@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The process: the only place that reads the environment, touches disk, listens and handles signals.
+import { X509Certificate } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -242,8 +243,9 @@ async function serve(env: Env): Promise<void> {
       audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile), (text) => redactor.scrub(text)),
       ...(metrics ? { metrics } : {}),
     });
+    const { createSecureContext } = await import('node:tls');
     const server = config.tls
-      ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls, (await import('node:tls')).createSecureContext) }, app)
+      ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls, createSecureContext) }, app)
       : http.createServer(SERVER_OPTIONS, app);
     applyServerSettings(server);
     await listen(server, config);
@@ -252,6 +254,9 @@ async function serve(env: Env): Promise<void> {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
     const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys) : [];
+    if (config.reload === 'watch' && config.tls && server instanceof https.Server) {
+      watchers.push(watchTls(watchFiles, server, config.tls, logger, createSecureContext));
+    }
     handleSignals(server, holder, logger, watchers, shared, tcpSocketOf);
   })();
 }
@@ -294,6 +299,33 @@ function readTls(tls: NonNullable<Config['tls']>, createSecureContext: typeof im
   check({ key }, `TLS_KEY_FILE: ${tls.keyFile} is not a PEM private key without a passphrase`);
   check({ cert, key }, `TLS_KEY_FILE: the key in ${tls.keyFile} does not belong to the certificate in ${tls.certFile}`);
   return { cert, key };
+}
+
+/**
+ * Serves a renewed certificate (cert-manager, certbot) to new connections without a restart. Both
+ * files are read and checked together; a pair that does not load, such as a certificate whose key
+ * has not been written yet, is logged and the previous pair stays until the next change.
+ */
+function watchTls(
+  watchFiles: typeof import('./file-watcher').watchFiles,
+  server: import('node:https').Server,
+  tls: NonNullable<Config['tls']>,
+  logger: Logger,
+  createSecureContext: typeof import('node:tls').createSecureContext,
+): FileWatcher {
+  return watchFiles([tls.certFile, tls.keyFile], {
+    pollMs: POLL_MS,
+    onChange: () => {
+      try {
+        const pair = readTls(tls, createSecureContext);
+        server.setSecureContext(pair);
+        logger.info('tls certificate reloaded', { cert: tls.certFile, validTo: new X509Certificate(pair.cert).validTo });
+      } catch (error) {
+        logger.warn('tls certificate reload failed; the previous certificate stays in use', { reason: (error as Error).message });
+      }
+      return Promise.resolve();
+    },
+  });
 }
 
 /** Reloads the vault (when it, its password file or key file change) and the keys file, in place. */
