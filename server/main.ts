@@ -358,10 +358,10 @@ function watchForChanges(
           try {
             const ring = readKeys();
             keys.swap(ring);
-            metrics?.keysReloads.inc({ result: 'success' });
+            metrics?.keysReloaded(true);
             logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });
           } catch (error) {
-            metrics?.keysReloads.inc({ result: 'failure' });
+            metrics?.keysReloaded(false);
             const code = error instanceof LoadError ? error.code : 'Unknown';
             logger.warn('keys file reload failed; the previous keys stay in force', { code, reason: (error as Error).message });
           }

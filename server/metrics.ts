@@ -11,6 +11,8 @@ export class Metrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   readonly vaultReloads: Counter<'result'>;
   readonly keysReloads: Counter<'result'>;
+  readonly #vaultReloadFailing: Gauge;
+  readonly #keysReloadFailing: Gauge;
   readonly authFailures: Counter;
   readonly rateLimited: Counter<'limiter'>;
 
@@ -29,6 +31,20 @@ export class Metrics {
     this.keysReloads = new Counter({ name: 'kdbx_gateway_keys_reloads_total', help: 'Keys file reloads by result', labelNames: ['result'], registers });
     // Every series from 0, so increase() sees the first failure after a restart (it ignores a series born at 1).
     for (const counter of [this.vaultReloads, this.keysReloads]) for (const result of ['success', 'failure']) counter.inc({ result }, 0);
+    // A failure counter's increase() fades after its window while the old file is still served; these
+    // stay at 1 until a reload succeeds, so an alert lasts as long as the problem.
+    this.#vaultReloadFailing = new Gauge({
+      name: 'kdbx_gateway_vault_reload_failing',
+      help: '1 while the latest vault reload failed and an older vault is served, else 0',
+      registers,
+    });
+    this.#keysReloadFailing = new Gauge({
+      name: 'kdbx_gateway_keys_reload_failing',
+      help: '1 while the latest keys file reload failed and the previous keys are in force, else 0',
+      registers,
+    });
+    this.#vaultReloadFailing.set(0);
+    this.#keysReloadFailing.set(0);
     this.authFailures = new Counter({ name: 'kdbx_gateway_auth_failures_total', help: 'Requests refused for a missing, wrong or expired key', registers });
     this.rateLimited = new Counter({ name: 'kdbx_gateway_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['limiter'], registers });
     new Gauge({
@@ -48,7 +64,16 @@ export class Metrics {
         this.set(snapshot ? snapshot.loadedAt.getTime() / 1000 : 0);
       },
     });
-    holder.onReload((ok) => this.vaultReloads.inc({ result: ok ? 'success' : 'failure' }));
+    holder.onReload((ok) => {
+      this.vaultReloads.inc({ result: ok ? 'success' : 'failure' });
+      this.#vaultReloadFailing.set(ok ? 0 : 1);
+    });
+  }
+
+  /** Counts a reload of the keys file (and API_KEY_FILE) by its outcome. */
+  keysReloaded(ok: boolean): void {
+    this.keysReloads.inc({ result: ok ? 'success' : 'failure' });
+    this.#keysReloadFailing.set(ok ? 0 : 1);
   }
 
   readonly limited = (limiter: LimiterName): void => {

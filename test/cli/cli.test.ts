@@ -342,6 +342,30 @@ describe('serve', () => {
     expect(server.output()).not.toMatch(/long-enough' is/);
   });
 
+  test('a keys file that stops loading shows on /metrics until it loads again', async () => {
+    const dir = scratch();
+    const keysFile = path.join(dir, 'keys.txt');
+    const key = 'a-random-key-of-forty-three-characters-0001';
+    writeFileSync(keysFile, `ops:${key}\n`);
+    const server = await serve({ cwd: dir, env: { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'), KDBX_PASSWORD: demo.password, API_KEYS_FILE: keysFile, METRICS: 'true' } });
+    const failing = async (): Promise<string | undefined> =>
+      /^kdbx_gateway_keys_reload_failing (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text())?.[1];
+    const waitFor = async (text: string, times: number): Promise<void> => {
+      for (let i = 0; i < 100 && server.output().split(text).length - 1 < times; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    try {
+      expect(await failing()).toBe('0');
+      writeFileSync(keysFile, `ops:${key}\nbroken line with spaces\n`);
+      await waitFor('keys file reload failed', 1);
+      expect(await failing()).toBe('1');
+      writeFileSync(keysFile, `ops:${key}\nci:${key.replace('0001', '0002')}\n`);
+      await waitFor('keys reloaded', 1);
+      expect(await failing()).toBe('0');
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('settings this version does not support yet are named in a warning, not ignored silently', async () => {
     const server = await serve({ cwd: demo.dir, env: { VAULTS_FILE: '/etc/vaults.yaml', KDBX_PASWORD: 'typo' } });
     await server.stop();

@@ -242,4 +242,18 @@ describe('metrics', () => {
     expect(text).toMatch(/kdbx_gateway_vault_reloads_total\{result="success"\} 1/);
     expect(text).toMatch(/kdbx_gateway_vault_reloads_total\{result="failure"\} 1/);
   });
+
+  test('kdbx_gateway_vault_reload_failing stays 1 from a failed reload until one succeeds', async () => {
+    let fail = false;
+    const t = buildApp({ snapshot, keysText: KEYS, metrics: true, loader: () => (fail ? Promise.reject(Object.assign(new Error('bad file'), { code: 'FileCorrupt' })) : Promise.resolve(snapshot)) });
+    const failing = async (): Promise<string | undefined> => /^kdbx_gateway_vault_reload_failing (\d+)$/m.exec((await request(t.app).get('/metrics')).text)?.[1];
+    expect(await failing()).toBe('0');
+    fail = true;
+    expect((await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A)).status).toBe(409);
+    expect(await failing()).toBe('1');
+    expect(await failing()).toBe('1');
+    fail = false;
+    expect((await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A)).status).toBe(200);
+    expect(await failing()).toBe('0');
+  });
 });
