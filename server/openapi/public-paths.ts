@@ -50,7 +50,8 @@ const metrics = publicOperation({
   summary: 'Prometheus metrics',
   description:
     'Prometheus text format: `kdbx_gateway_http_requests_total` and `kdbx_gateway_http_request_duration_seconds` by ' +
-    'method, route template and status; vault entries, load time and reloads; keys-file reloads; authentication ' +
+    'method, route template and status; vault entries, load time and reloads; keys-file reloads; ' +
+    '`kdbx_gateway_vault_reload_failing` and `kdbx_gateway_keys_reload_failing` (1 from a failed reload until one succeeds); authentication ' +
     'failures; rate-limited requests by limiter; and Node\'s process metrics. Labels carry route templates and status ' +
     'codes, never a credential name or a key. Served unless `METRICS=false` (then 404).',
   responses: {
