@@ -1,5 +1,5 @@
 // Parses the text form of the API keys file: `key`, `name:key`, `sha256:<hex>`, `name:sha256:<hex>`.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EVERYTHING, compilePolicy, type PolicyRules, type ReadCheck } from './policy';
 
 /** A key as the gateway keeps it: only its SHA-256 digest, never the key itself. */
@@ -28,7 +28,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 // Visible ASCII only: a key travels in an HTTP header, where anything else would never match.
 const KEY = /^[\x21-\x7e]+$/;
 
-export const digestOf = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+// The one-shot hash: half the cost of a Hash object, on every request that carries a key.
+export const digestOf = (key: string): Buffer => hash('sha256', key, 'buffer');
 
 const readAll = compilePolicy(EVERYTHING);
 
