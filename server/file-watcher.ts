@@ -14,6 +14,12 @@ export interface WatchOptions {
   readonly pollMs: number;
   /** Called once per change of the files' combined contents; failures are the caller's to report. */
   readonly onChange: () => Promise<void>;
+  /**
+   * When the caller read the files (ms since the epoch), if before this watch began. A file
+   * modified since may have changed between that read and this watch's first look, so onChange
+   * then runs once at the start; at worst that reloads what was just loaded.
+   */
+  readonly readAt?: number;
 }
 
 /** A stat signature that changes on rename (inode), in-place writes (size, mtime) and symlink swaps. */
@@ -23,6 +29,14 @@ function statOf(file: string): string {
     return `${s.ino}:${s.size}:${s.mtimeMs}`;
   } catch (error) {
     return `missing:${(error as NodeJS.ErrnoException).code ?? ''}`;
+  }
+}
+
+function modifiedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -Infinity;
   }
 }
 
@@ -46,7 +60,10 @@ function digestOf(files: readonly string[]): string {
  */
 export function watchFiles(files: readonly string[], options: WatchOptions): FileWatcher {
   let stats = files.map(statOf).join('|');
-  let digest = digestOf(files);
+  const { readAt } = options;
+  const stale = readAt !== undefined && files.some((file) => modifiedAt(file) >= readAt);
+  // An empty digest differs from any real one: the first look reloads.
+  let digest = stale ? '' : digestOf(files);
   let polls = 0;
   let running: Promise<void> | null = null;
   let again = false;
@@ -102,6 +119,7 @@ export function watchFiles(files: readonly string[], options: WatchOptions): Fil
     void check(polls % 10 === 0);
   }, options.pollMs);
   timer.unref();
+  if (stale) void check(true);
 
   return {
     check: () => check(true),

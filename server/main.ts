@@ -172,6 +172,8 @@ function stopDuringStartUp(signal: NodeJS.Signals): void {
 }
 
 async function serve(env: Env): Promise<void> {
+  // Before the first read of any file: the watchers reload what changed after it.
+  const readAt = Date.now();
   process.once('SIGTERM', stopDuringStartUp);
   process.once('SIGINT', stopDuringStartUp);
   startKdfEarly(env);
@@ -253,9 +255,9 @@ async function serve(env: Env): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys) : [];
+    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys, readAt) : [];
     if (config.reload === 'watch' && config.tls && server instanceof https.Server) {
-      watchers.push(watchTls(watchFiles, server, config.tls, logger, createSecureContext));
+      watchers.push(watchTls(watchFiles, server, config.tls, logger, createSecureContext, readAt));
     }
     handleSignals(server, holder, logger, watchers, shared, tcpSocketOf);
   })();
@@ -312,9 +314,11 @@ function watchTls(
   tls: NonNullable<Config['tls']>,
   logger: Logger,
   createSecureContext: typeof import('node:tls').createSecureContext,
+  readAt: number,
 ): FileWatcher {
   return watchFiles([tls.certFile, tls.keyFile], {
     pollMs: POLL_MS,
+    readAt,
     onChange: () => {
       try {
         const pair = readTls(tls, createSecureContext);
@@ -332,11 +336,12 @@ function watchTls(
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
   { LoadError }: typeof import('./load'),
-  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, readKeys: () => KeyRing): FileWatcher[] {
+  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, readKeys: () => KeyRing, readAt: number): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
     watchFiles(vaultFiles, {
       pollMs: POLL_MS,
+      readAt,
       onChange: async () => {
         try {
           const snapshot = await holder.reload();
@@ -354,6 +359,7 @@ function watchForChanges(
     watchers.push(
       watchFiles(keyFiles, {
         pollMs: POLL_MS,
+        readAt,
         onChange: () => {
           try {
             const ring = readKeys();
