@@ -1,6 +1,6 @@
 // The command line as an operator meets it: check, keygen, demo, serve, and one clear line per mistake.
 import { X509Certificate, createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, get as httpGet } from 'node:http';
@@ -430,24 +430,26 @@ describe('operations', () => {
           res.resume();
         }).on('error', reject);
       });
-    const logged = async (text: string, times: number): Promise<void> => {
-      const count = (): number => server.output().split(text).length - 1;
-      for (let i = 0; i < 100 && count() < times; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-      // At least: a file caught half-copied is one more failed attempt, which is fine.
-      expect(count()).toBeGreaterThanOrEqual(times);
+    const count = (text: string): number => server.output().split(text).length - 1;
+    /** Replaces a file in one step, as renewal tools do (no half-written file to catch), and waits for the log line it causes. */
+    const replace = async (file: string, content: Buffer | string, outcome: string): Promise<void> => {
+      const before = count(outcome);
+      writeFileSync(`${file}.new`, content);
+      renameSync(`${file}.new`, file);
+      for (let i = 0; i < 100 && count(outcome) === before; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(count(outcome)).toBe(before + 1);
     };
+    const failed = 'tls certificate reload failed; the previous certificate stays in use';
     try {
       expect(await served()).toBe(first);
-      writeFileSync(certFile, 'renewal in progress\n');
-      await logged('tls certificate reload failed; the previous certificate stays in use', 1);
+      await replace(certFile, 'renewal in progress\n', failed);
       expect(server.output()).toMatch(/TLS_CERT_FILE: .*cert\.pem is not a PEM certificate/);
       expect(await served()).toBe(first);
-      // Certificate first, as a renewal that writes the files one by one might: the mismatch is refused too.
-      copyFileSync(path.join(dir, 'second-cert.pem'), certFile);
-      await logged('tls certificate reload failed', 2);
+      // The certificate first, as a renewal that writes the files one by one might: the mismatch is refused too.
+      await replace(certFile, readFileSync(path.join(dir, 'second-cert.pem')), failed);
+      expect(server.output()).toMatch(/TLS_KEY_FILE: the key in .*key\.pem does not belong to the certificate/);
       expect(await served()).toBe(first);
-      copyFileSync(path.join(dir, 'second-key.pem'), keyFile);
-      await logged('tls certificate reloaded', 1);
+      await replace(keyFile, readFileSync(path.join(dir, 'second-key.pem')), 'tls certificate reloaded');
       expect(await served()).toBe(second);
     } finally {
       await server.stop();
