@@ -23,6 +23,8 @@ export interface Config {
   readonly keyFilePath: string | null;
   readonly keysFilePath: string | null;
   readonly apiKey: string | null;
+  /** Where `apiKey` came from, for messages: `MATTSTASH_API_KEY`, or `API_KEY_FILE (/run/secrets/key)`. */
+  readonly apiKeySource: string | null;
   /** The file API_KEY came from (`API_KEY_FILE`), read again when it changes, as the keys file is. */
   readonly apiKeyFile: { readonly variable: string; readonly path: string } | null;
   readonly host: string;
@@ -220,6 +222,7 @@ export function loadConfig(env: Env, io: ConfigIo, options: LoadOptions = {}): C
     keyFilePath,
     keysFilePath,
     apiKey: apiKey?.value ?? null,
+    apiKeySource: apiKey?.source ?? null,
     apiKeyFile: apiKey?.file ? { variable: apiKey.variable ?? 'API_KEY_FILE', path: apiKey.file } : null,
     host: rawHost,
     port,

@@ -85,7 +85,7 @@ export function loadKeys(config: Config, clear: ClearKey = () => undefined): Key
   let ring;
   try {
     const apiKey = currentApiKey(config);
-    if (apiKey !== null) clear(apiKey, config.apiKeyFile ? `the key in ${config.apiKeyFile.variable}` : 'API_KEY');
+    if (apiKey !== null) clear(apiKey, config.apiKeyFile ? `the key in ${config.apiKeySource ?? config.apiKeyFile.variable}` : (config.apiKeySource ?? 'API_KEY'));
     ring = buildKeyRing(records, apiKey);
   } catch (error) {
     if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);

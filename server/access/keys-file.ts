@@ -44,10 +44,10 @@ export type ClearKey = (key: string, holder: string) => void;
 // `kdbx-gateway keygen` makes 43 characters; under this, a key may be a word someone can guess.
 const SHORT_KEY = 16;
 
-/** A warning for a key held in clear that is short enough to guess: its holder and length, never the key. */
+/** A warning for a key held in clear that is short enough to guess: its holder, never the key or its exact length (logs travel further than keys files). */
 export function shortKeyWarning(key: string, holder: string): string | null {
   if (key.length >= SHORT_KEY) return null;
-  return `${holder} is ${key.length} characters long; a key this short can be guessed (\`kdbx-gateway keygen\` makes a random 43-character one)`;
+  return `${holder} is shorter than ${SHORT_KEY} characters and can be guessed (\`kdbx-gateway keygen\` makes a random 43-character key)`;
 }
 
 export const fileKeyHolder = (name: string): string => `the keys file's key '${name}'`;

@@ -326,16 +326,23 @@ describe('serve', () => {
     expect(checked.status).toBe(0);
     const warnings = checked.stderr.split('\n').filter(Boolean);
     expect(warnings).toEqual([
-      "kdbx-gateway: warning: the keys file's key 'ci' is 8 characters long; a key this short can be guessed (`kdbx-gateway keygen` makes a random 43-character one)",
-      'kdbx-gateway: warning: API_KEY is 7 characters long; a key this short can be guessed (`kdbx-gateway keygen` makes a random 43-character one)',
+      "kdbx-gateway: warning: the keys file's key 'ci' is shorter than 16 characters and can be guessed (`kdbx-gateway keygen` makes a random 43-character key)",
+      'kdbx-gateway: warning: API_KEY is shorter than 16 characters and can be guessed (`kdbx-gateway keygen` makes a random 43-character key)',
     ]);
+    // The warning names the variable the key came from.
+    const { API_KEY: _apiKey, ...withoutApiKey } = env;
+    const mattstash = run(['check'], { cwd: dir, env: { ...withoutApiKey, MATTSTASH_API_KEY: 'x9k-api' } });
+    expect(mattstash.stderr).toMatch(/^kdbx-gateway: warning: MATTSTASH_API_KEY is shorter than 16 characters/m);
+    writeFileSync(path.join(dir, 'api-key'), 'x9k-api\n');
+    const fromFile = run(['check'], { cwd: dir, env: { ...withoutApiKey, API_KEY_FILE: path.join(dir, 'api-key') } });
+    expect(fromFile.stderr).toMatch(/^kdbx-gateway: warning: the key in API_KEY_FILE \(.*api-key\) is shorter than 16 characters/m);
     const server = await serve({ cwd: dir, env });
     try {
-      expect(server.output()).toMatch(/"the keys file's key 'ci' is 8 characters long;/);
-      expect(server.output()).toMatch(/"API_KEY is 7 characters long;/);
+      expect(server.output()).toMatch(/"the keys file's key 'ci' is shorter than 16 characters/);
+      expect(server.output()).toMatch(/"API_KEY is shorter than 16 characters/);
       writeFileSync(keysFile, `ci2:q7z-tin2\nlong-enough:${good}\n`);
       for (let i = 0; i < 100 && !server.output().includes('keys reloaded'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(server.output()).toMatch(/"the keys file's key 'ci2' is 8 characters long;/);
+      expect(server.output()).toMatch(/"the keys file's key 'ci2' is shorter than 16 characters/);
     } finally {
       await server.stop();
     }
