@@ -50,8 +50,10 @@ async function measureOpens({ runs, argonVault, tmp }) {
     let kdfLine = '';
     // Interleaved, so a burst of load elsewhere on the machine hits every column alike. The same
     // environment for all three, this machine's NODE_EXTRA_CA_CERTS included.
+    // The launcher runs the `node` on PATH: make it this one, so both columns time the same Node.
+    const viaBin = { ...process.env, ...check, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
     for (let i = 0; i < runs; i += 1) {
-      const run = timeOnce(BIN, ['check'], '', { ...process.env, ...check });
+      const run = timeOnce(BIN, ['check'], '', viaBin);
       gw.push(run.ms);
       kdfLine = /^kdf:\s+(.*)$/m.exec(run.stdout)?.[1] ?? '';
       direct.push(timeOnce(process.execPath, [MAIN, 'check'], '', { ...process.env, ...check }).ms);

@@ -156,7 +156,7 @@ function table(rows, columns) {
     sizes.push({ entries: m.entries, 'open ms': Math.round(m.ms), 'peak RSS MB': Math.round(m.peakRssMB), 'RSS after load MB': Math.round(m.rssAfterMB), 'heap after load MB': Math.round(m.heapAfterMB) });
   }
 
-  // Acceptance 4's comparison: the same request with and without reloads going on.
+  // What a reload costs a client shows only against the same request without reloads, not against Express.
   const lone = rows.find((r) => r.name === '(c) GET /credentials/{name}');
   const reloading = rows.find((r) => r.name.endsWith('during 10 reloads'));
   const reloads = {

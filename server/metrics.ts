@@ -70,7 +70,7 @@ export class Metrics {
     });
   }
 
-  /** Counts a reload of the keys file (and API_KEY_FILE) by its outcome. */
+  /** Told by the keys-file watcher, which lives in main.ts, unlike the vault's holder that metrics listens to. */
   keysReloaded(ok: boolean): void {
     this.keysReloads.inc({ result: ok ? 'success' : 'failure' });
     this.#keysReloadFailing.set(ok ? 0 : 1);
