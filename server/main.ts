@@ -322,6 +322,7 @@ function watchTls(
     onChange: () => {
       try {
         const pair = readTls(tls, createSecureContext);
+        // Node rebuilds the context from these options alone: a TLS option ever given to createServer belongs here too.
         server.setSecureContext(pair);
         logger.info('tls certificate reloaded', { cert: tls.certFile, validTo: new X509Certificate(pair.cert).validTo });
       } catch (error) {
