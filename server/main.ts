@@ -119,7 +119,9 @@ async function check(env: Env): Promise<void> {
   // `check` is how a configuration is tried out: what serve would warn about, it says too, and
   // the TLS files serve would refuse, it refuses.
   for (const warning of config.warnings) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
-  if (config.tls) readTls(config.tls, (await import('node:tls')).createSecureContext);
+  const tlsCert = config.tls ? certificateOf(readTls(config.tls, (await import('node:tls')).createSecureContext).cert) : null;
+  const expired = config.tls && tlsCert ? expiredWarning(config.tls.certFile, tlsCert.validTo) : null;
+  if (expired !== null) process.stderr.write(`kdbx-gateway: warning: ${expired}\n`);
   const snapshot = await firstSnapshot(config, load);
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
@@ -131,7 +133,7 @@ async function check(env: Env): Promise<void> {
   });
   // Only once the keys loaded: a file that fails is one line, its error.
   for (const warning of short) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
-  process.stdout.write(checkText(config, snapshot, keys, openMs, kdfBuild(snapshot.info.kdf.name)));
+  process.stdout.write(checkText(config, snapshot, keys, openMs, kdfBuild(snapshot.info.kdf.name), tlsCert));
 }
 
 async function demo(env: Env): Promise<void> {
@@ -246,9 +248,14 @@ async function serve(env: Env): Promise<void> {
       ...(metrics ? { metrics } : {}),
     });
     const { createSecureContext } = await import('node:tls');
-    const server = config.tls
-      ? https.createServer({ ...SERVER_OPTIONS, ...readTls(config.tls, createSecureContext) }, app)
-      : http.createServer(SERVER_OPTIONS, app);
+    const pair = config.tls ? readTls(config.tls, createSecureContext) : null;
+    if (config.tls && pair) {
+      const { validTo } = certificateOf(pair.cert);
+      metrics?.tlsCertificate(validTo);
+      const expired = expiredWarning(config.tls.certFile, validTo);
+      if (expired !== null) logger.warn(expired);
+    }
+    const server = pair ? https.createServer({ ...SERVER_OPTIONS, ...pair }, app) : http.createServer(SERVER_OPTIONS, app);
     applyServerSettings(server);
     await listen(server, config);
     const address = server.address();
@@ -257,7 +264,7 @@ async function serve(env: Env): Promise<void> {
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
     const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys, readAt) : [];
     if (config.reload === 'watch' && config.tls && server instanceof https.Server) {
-      watchers.push(watchTls(watchFiles, server, config.tls, logger, createSecureContext, readAt));
+      watchers.push(watchTls(watchFiles, server, config.tls, logger, metrics, createSecureContext, readAt));
     }
     handleSignals(server, holder, logger, watchers, shared, tcpSocketOf);
   })();
@@ -278,6 +285,16 @@ const opensslReason = (error: unknown): string => {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('::').at(-1) ?? message;
 };
+
+/** What `check`, the log and the expiry gauge say of a certificate: its subject and when it expires. */
+function certificateOf(pem: Buffer): { subject: string; validTo: Date } {
+  const cert = new X509Certificate(pem);
+  return { subject: cert.subject.replace(/\n/g, ', '), validTo: new Date(Date.parse(cert.validTo)) };
+}
+
+// Served anyway (the files may be renewed any moment, and are then picked up), but every client will refuse it.
+const expiredWarning = (file: string, validTo: Date): string | null =>
+  validTo.getTime() <= Date.now() ? `TLS_CERT_FILE: the certificate in ${file} expired on ${validTo.toISOString()}; clients will refuse it` : null;
 
 /** The certificate and key, each checked alone and then together, so a mistake names its file. */
 function readTls(tls: NonNullable<Config['tls']>, createSecureContext: typeof import('node:tls').createSecureContext): { cert: Buffer; key: Buffer } {
@@ -313,6 +330,7 @@ function watchTls(
   server: import('node:https').Server,
   tls: NonNullable<Config['tls']>,
   logger: Logger,
+  metrics: Metrics | undefined,
   createSecureContext: typeof import('node:tls').createSecureContext,
   readAt: number,
 ): FileWatcher {
@@ -324,7 +342,11 @@ function watchTls(
         const pair = readTls(tls, createSecureContext);
         // Node rebuilds the context from these options alone: a TLS option ever given to createServer belongs here too.
         server.setSecureContext(pair);
-        logger.info('tls certificate reloaded', { cert: tls.certFile, validTo: new X509Certificate(pair.cert).validTo });
+        const { validTo } = certificateOf(pair.cert);
+        metrics?.tlsCertificate(validTo);
+        logger.info('tls certificate reloaded', { cert: tls.certFile, validTo: validTo.toISOString() });
+        const expired = expiredWarning(tls.certFile, validTo);
+        if (expired !== null) logger.warn(expired);
       } catch (error) {
         logger.warn('tls certificate reload failed; the previous certificate stays in use', { reason: (error as Error).message });
       }

@@ -13,11 +13,14 @@ export class Metrics {
   readonly keysReloads: Counter<'result'>;
   readonly #vaultReloadFailing: Gauge;
   readonly #keysReloadFailing: Gauge;
+  #tlsExpiry: Gauge | null = null;
+  readonly #registers: Registry[];
   readonly authFailures: Counter;
   readonly rateLimited: Counter<'limiter'>;
 
   constructor(holder: VaultHolder) {
     const registers = [this.registry];
+    this.#registers = registers;
     collectDefaultMetrics({ register: this.registry, prefix: 'kdbx_gateway_' });
     this.requests = new Counter({ name: 'kdbx_gateway_http_requests_total', help: 'HTTP requests by route template and status', labelNames: ['method', 'route', 'status'], registers });
     this.duration = new Histogram({
@@ -68,6 +71,16 @@ export class Metrics {
       this.vaultReloads.inc({ result: ok ? 'success' : 'failure' });
       this.#vaultReloadFailing.set(ok ? 0 : 1);
     });
+  }
+
+  /** When the certificate served expires; the series exists only where the gateway serves HTTPS itself. */
+  tlsCertificate(validTo: Date): void {
+    this.#tlsExpiry ??= new Gauge({
+      name: 'kdbx_gateway_tls_certificate_expiry_timestamp_seconds',
+      help: 'When the TLS certificate served expires (Unix time); renewed files are picked up without a restart',
+      registers: this.#registers,
+    });
+    this.#tlsExpiry.set(validTo.getTime() / 1000);
   }
 
   /** Told by the keys-file watcher, which lives in main.ts, unlike the vault's holder that metrics listens to. */

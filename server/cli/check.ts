@@ -24,7 +24,14 @@ function kdfText(kdf: KdfInfo, build: KdfBuild | null): string {
 }
 
 /** `kdfBuild`: the code that derived the vault's key, null when none ran in this process. */
-export function checkText(config: Config, snapshot: Snapshot, keys: KeyRing, openMs: number, kdfBuild: KdfBuild | null): string {
+export function checkText(
+  config: Config,
+  snapshot: Snapshot,
+  keys: KeyRing,
+  openMs: number,
+  kdfBuild: KdfBuild | null,
+  tls: { readonly subject: string; readonly validTo: Date } | null = null,
+): string {
   const { info } = snapshot;
   const keySources = [config.keysFilePath, config.apiKey !== null ? 'API_KEY' : null].filter((s) => s !== null);
   return [
@@ -37,6 +44,7 @@ export function checkText(config: Config, snapshot: Snapshot, keys: KeyRing, ope
     `groups:       ${info.groups}`,
     `history:      ${info.historyItems} items`,
     `keys loaded:  ${keys.size} (${keys.names.join(', ')}) from ${keySources.join(' and ')}`,
+    ...(tls ? [`tls:          ${tls.subject}, valid until ${tls.validTo.toISOString()}`] : []),
     `opened in:    ${openMs} ms`,
     'ok',
     '',

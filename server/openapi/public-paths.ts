@@ -51,7 +51,8 @@ const metrics = publicOperation({
   description:
     'Prometheus text format: `kdbx_gateway_http_requests_total` and `kdbx_gateway_http_request_duration_seconds` by ' +
     'method, route template and status; vault entries, load time and reloads; keys-file reloads; ' +
-    '`kdbx_gateway_vault_reload_failing` and `kdbx_gateway_keys_reload_failing` (1 from a failed reload until one succeeds); authentication ' +
+    '`kdbx_gateway_vault_reload_failing` and `kdbx_gateway_keys_reload_failing` (1 from a failed reload until one succeeds); ' +
+    '`kdbx_gateway_tls_certificate_expiry_timestamp_seconds` when it serves HTTPS itself; authentication ' +
     'failures; rate-limited requests by limiter; and Node\'s process metrics. Labels carry route templates and status ' +
     'codes, never a credential name or a key. Served unless `METRICS=false` (then 404).',
   responses: {

@@ -35,6 +35,17 @@ function expectOneLine(res: { status: number | null; stderr: string; stdout: str
   expect(res.stderr + res.stdout).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
 }
 
+/** The TLS certificate's expiry as /metrics gives it (Unix seconds), over the gateway's own HTTPS. */
+function expiryGauge(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet({ host: '127.0.0.1', port, path: '/metrics', agent: false, rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => resolve(Number(/^kdbx_gateway_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(text)?.[1])));
+    }).on('error', reject);
+  });
+}
+
 let demo: ReturnType<typeof demoFolder>;
 beforeAll(() => {
   requireBuild();
@@ -458,9 +469,41 @@ describe('operations', () => {
       expect(await served()).toBe(first);
       await replace(keyFile, readFileSync(path.join(dir, 'second-key.pem')), 'tls certificate reloaded');
       expect(await served()).toBe(second);
+      expect(await expiryGauge(server.port)).toBe(Date.parse(new X509Certificate(readFileSync(path.join(dir, 'second-cert.pem'))).validTo) / 1000);
     } finally {
       await server.stop();
     }
+  });
+
+  test('check and /metrics say when the certificate expires; an expired one is named in a warning', async () => {
+    const dir = scratch();
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=127.0.0.1',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const validTo = new Date(Date.parse(new X509Certificate(readFileSync(path.join(dir, 'cert.pem'))).validTo));
+    const tls = { TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') };
+    const checked = run(['check'], { cwd: demo.dir, env: tls });
+    expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(checked.stdout).toContain(`tls:          CN=127.0.0.1, valid until ${validTo.toISOString()}\n`);
+    const server = await serve({ cwd: demo.dir, env: tls });
+    try {
+      expect(await expiryGauge(server.port)).toBe(validTo.getTime() / 1000);
+    } finally {
+      await server.stop();
+    }
+    // A certificate that ended on 2 January 2020, signed with openssl ca (req -x509 takes no past dates).
+    const old = path.join(dir, 'old');
+    mkdirSync(old);
+    writeFileSync(path.join(old, 'index.txt'), '');
+    writeFileSync(path.join(old, 'serial'), '01\n');
+    writeFileSync(path.join(old, 'ca.cnf'), '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n');
+    for (const args of [
+      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'key.pem', '-out', 'req.csr'],
+      ['ca', '-batch', '-notext', '-config', 'ca.cnf', '-selfsign', '-keyfile', 'key.pem', '-in', 'req.csr', '-out', 'cert.pem', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z'],
+    ]) expect(spawnSync('openssl', args, { cwd: old, encoding: 'utf8' }).status).toBe(0);
+    const expired = run(['check'], { cwd: demo.dir, env: { TLS_CERT_FILE: path.join(old, 'cert.pem'), TLS_KEY_FILE: path.join(old, 'key.pem') } });
+    expect(expired.status).toBe(0);
+    expect(expired.stderr).toMatch(/^kdbx-gateway: warning: TLS_CERT_FILE: the certificate in .*old\/cert\.pem expired on 2020-01-02T00:00:00\.000Z; clients will refuse it$/m);
   });
 
   test('HOST that is not an address of this machine is named, not taken for PORT', () => {
