@@ -73,10 +73,14 @@ created_demo=false
 if [[ -e $vault ]]; then
   say "using the existing vault $vault"
 else
-  # `demo` writes data/vault.kdbx (or KDBX_PATH) with a random password; the server must then
-  # read that password and no other key, so refuse the settings that would contradict it.
-  if [[ -z ${KDBX_PATH-} && -n ${MATTSTASH_DB_PATH-} ]]; then
-    die "MATTSTASH_DB_PATH is $vault, which does not exist (the demo vault goes to KDBX_PATH or data/vault.kdbx)"
+  # `demo` writes data/vault.kdbx with a random password; the server must then read that
+  # password and no other key, so refuse the settings that would contradict it. A vault named in
+  # the environment is the user's own: a typo there must not become a demo vault served in its place.
+  if [[ -n ${KDBX_PATH-} ]]; then
+    die "KDBX_PATH is $vault, which does not exist: correct the path, or unset KDBX_PATH to create the demo vault in data/"
+  fi
+  if [[ -n ${MATTSTASH_DB_PATH-} ]]; then
+    die "MATTSTASH_DB_PATH is $vault, which does not exist: correct the path, or unset it to create the demo vault in data/"
   fi
   if [[ -n ${KDBX_PASSWORD-} ]]; then
     die "there is no vault at $vault, and KDBX_PASSWORD is set: point KDBX_PATH at your vault, or unset KDBX_PASSWORD to create the demo vault"

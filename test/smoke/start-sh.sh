@@ -220,4 +220,13 @@ for file in data/vault.kdbx secrets/kdbx_password.txt secrets/api_keys.txt; do
 done
 note "data and secrets files are mode 600"
 
+# --- 7. A mistyped KDBX_PATH is refused, never turned into a demo vault ------------------------
+typo=$clone/data/my-vualt.kdbx
+if out=$(cd "$clone" && KDBX_PATH=$typo PORT=$(free_port) ./start.sh 2>&1); then
+  fail "start.sh with a KDBX_PATH that does not exist succeeded"
+fi
+[[ ! -e $typo ]] || fail "start.sh created $typo"
+grep -q "KDBX_PATH is $typo, which does not exist" <<<"$out" || fail "start.sh did not name the missing KDBX_PATH: $out"
+note "a KDBX_PATH that does not exist is refused, and no vault is created there"
+
 passed=true
