@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyRing } from './access/key-ring';
 import { KeysFileError, type ClearKey } from './access/keys-file';
 import { buildKeyRing, parseKeysFile } from './access/load-keys';
-import { DEFAULT_KEYS_FILE, DEFAULT_VAULT, stripNewline, type Config } from './config';
+import { DEFAULT_KEYS_FILE, DEFAULT_PASSWORD_FILE, DEFAULT_VAULT, stripNewline, type Config } from './config';
 import { VaultOpenError, openVault } from './vault/open';
 import type { Snapshot } from './vault/snapshot';
 
@@ -43,16 +43,47 @@ function unlockHint(config: Config, password: string | null): string {
 }
 
 /**
+ * The default password file, picked up unasked (in a clone, the demo's), beside a key file: the
+ * vault may be one that its key file alone opens, as KeePassXC allows. Only then is the key file
+ * tried alone; the first refusal is the one reported.
+ */
+async function openUnlocked(
+  config: Config,
+  open: typeof openVault,
+  bytes: Uint8Array,
+  password: string | null,
+  keyFile: Uint8Array | null,
+  note: (message: string) => void,
+): Promise<Snapshot> {
+  try {
+    return await open(bytes, { password, keyFile });
+  } catch (error) {
+    const unasked = config.passwordSource === DEFAULT_PASSWORD_FILE && keyFile !== null && password !== null;
+    if (!(unasked && error instanceof VaultOpenError && error.code === 'InvalidKey')) throw error;
+    const snapshot = await open(bytes, { password: null, keyFile }).catch(() => {
+      throw error;
+    });
+    note(`KDBX_KEYFILE alone opens ${config.vaultPath}; ${DEFAULT_PASSWORD_FILE}, picked up by default, is not part of its key (move it away, or name a password file with KDBX_PASSWORD_FILE)`);
+    return snapshot;
+  }
+}
+
+/**
  * `open` is openVault here, or its worker-thread twin for a serving gateway's reloads. At start-up a
  * missing default vault suggests `demo`; on a reload (a vault that was there) it would mislead.
  */
-export async function loadSnapshot(config: Config, open: typeof openVault = openVault, options: { startUp?: boolean } = {}): Promise<Snapshot> {
+/** `note` is told what a user should know about an open that succeeded: the key file alone opened the vault. */
+export async function loadSnapshot(
+  config: Config,
+  open: typeof openVault = openVault,
+  options: { startUp?: boolean; note?: (message: string) => void } = {},
+): Promise<Snapshot> {
   const demoHint = options.startUp && config.vaultPath === DEFAULT_VAULT ? ' (run `kdbx-gateway demo` to create a sample one)' : '';
   const bytes = readBytes('KDBX_PATH', config.vaultPath, 'vault file', demoHint);
   const keyFile = config.keyFilePath === null ? null : readBytes('KDBX_KEYFILE', config.keyFilePath, 'key file');
   const password = currentPassword(config);
   try {
-    return await open(bytes, { password, keyFile });
+    return await openUnlocked(config, open, bytes, password, keyFile, options.note ?? (() => undefined));
   } catch (error) {
     if (!(error instanceof VaultOpenError)) throw error;
     const unlock = error.code === 'InvalidKey' ? unlockHint(config, password) : '';

@@ -97,15 +97,15 @@ function kdfBuild(kdf: string): KdfBuild | null {
  * The first open at start-up, taking the early KDF's result, which is dropped afterwards if unused.
  * A vault large for the heap opens in a worker, so that running out of memory is one clear line.
  */
-async function firstSnapshot(config: Config, load: typeof import('./load')): Promise<Awaited<ReturnType<typeof load.loadSnapshot>>> {
+async function firstSnapshot(config: Config, load: typeof import('./load'), note: (message: string) => void): Promise<Awaited<ReturnType<typeof load.loadSnapshot>>> {
   try {
     await earlyKdfReady();
     const { opensInWorker } = await import('./vault/heap-fit');
-    if (!opensInWorker(fileSize(config.vaultPath))) return await load.loadSnapshot(config, undefined, { startUp: true });
+    if (!opensInWorker(fileSize(config.vaultPath))) return await load.loadSnapshot(config, undefined, { startUp: true, note });
     // Rare (a vault large for the heap): the worker derives the key again, and the early one is
     // dropped. Decided only now because loading node:v8 first would delay the early KDF's start.
     const { openVaultInWorker } = await import('./vault/open-in-worker');
-    return await load.loadSnapshot(config, openVaultInWorker, { startUp: true });
+    return await load.loadSnapshot(config, openVaultInWorker, { startUp: true, note });
   } finally {
     discardEarlyKdf();
   }
@@ -122,7 +122,11 @@ async function check(env: Env): Promise<void> {
   const tlsCert = config.tls ? certificateOf(readTls(config.tls, (await import('node:tls')).createSecureContext).cert) : null;
   const expired = config.tls && tlsCert ? expiredWarning(config.tls.certFile, tlsCert.validTo) : null;
   if (expired !== null) process.stderr.write(`kdbx-gateway: warning: ${expired}\n`);
-  const snapshot = await firstSnapshot(config, load);
+  let keyFileAlone = false;
+  const snapshot = await firstSnapshot(config, load, (message) => {
+    keyFileAlone = true;
+    process.stderr.write(`kdbx-gateway: warning: ${message}\n`);
+  });
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
   const { shortKeyWarning } = await import('./access/keys-file');
@@ -133,7 +137,7 @@ async function check(env: Env): Promise<void> {
   });
   // Only once the keys loaded: a file that fails is one line, its error.
   for (const warning of short) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
-  process.stdout.write(checkText(config, snapshot, keys, openMs, kdfBuild(snapshot.info.kdf.name), tlsCert));
+  process.stdout.write(checkText(config, snapshot, keys, { openMs, kdfBuild: kdfBuild(snapshot.info.kdf.name), tls: tlsCert, keyFileAlone }));
 }
 
 async function demo(env: Env): Promise<void> {
@@ -226,7 +230,8 @@ async function serve(env: Env): Promise<void> {
     // A vault that fails to open is the error to report; this one is awaited, and so reported, otherwise.
     serving.catch(() => undefined);
     // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
-    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load), loader: () => load.loadSnapshot(config, openVaultInWorker) });
+    const note = (message: string): void => void logger.warn(message);
+    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load, note), loader: () => load.loadSnapshot(config, openVaultInWorker, { note }) });
     const snapshot = holder.current();
     const build = snapshot ? kdfBuild(snapshot.info.kdf.name) : null;
     logger.info('vault loaded', {

@@ -24,21 +24,23 @@ function kdfText(kdf: KdfInfo, build: KdfBuild | null): string {
 }
 
 /** `kdfBuild`: the code that derived the vault's key, null when none ran in this process. */
-export function checkText(
-  config: Config,
-  snapshot: Snapshot,
-  keys: KeyRing,
-  openMs: number,
-  kdfBuild: KdfBuild | null,
-  tls: { readonly subject: string; readonly validTo: Date } | null = null,
-): string {
+export interface CheckFacts {
+  readonly openMs: number;
+  readonly kdfBuild: KdfBuild | null;
+  readonly tls: { readonly subject: string; readonly validTo: Date } | null;
+  /** The default password file was picked up, but the key file alone opened the vault. */
+  readonly keyFileAlone: boolean;
+}
+
+export function checkText(config: Config, snapshot: Snapshot, keys: KeyRing, { openMs, kdfBuild, tls, keyFileAlone }: CheckFacts): string {
   const { info } = snapshot;
+  const password = config.passwordSource && !keyFileAlone ? `password from ${config.passwordSource}` : null;
   const keySources = [config.keysFilePath, config.apiKey !== null ? 'API_KEY' : null].filter((s) => s !== null);
   return [
     `vault:        ${config.vaultPath}`,
     `format:       ${info.format}, ${info.cipher}, ${info.compression === 'gzip' ? 'gzip' : 'uncompressed'}`,
     `kdf:          ${kdfText(info.kdf, kdfBuild)}`,
-    `unlocked by:  ${[config.passwordSource ? `password from ${config.passwordSource}` : null, config.keyFilePath ? `key file ${config.keyFilePath}` : null].filter(Boolean).join(' + ')}`,
+    `unlocked by:  ${[password, config.keyFilePath ? `key file ${config.keyFilePath}` : null].filter(Boolean).join(' + ')}`,
     `entries:      ${info.entries} (outside the Recycle Bin; ${info.recycled} in it)`,
     `credentials:  ${snapshot.sorted.length}`,
     `groups:       ${info.groups}`,

@@ -231,6 +231,21 @@ describe('each misconfiguration stops with one line', () => {
     expectOneLine(noKey, /\(check KDBX_PASSWORD; or the vault also needs a key file \(KDBX_KEYFILE\)\)$/m);
   });
 
+  test('a vault its key file alone opens, in a folder whose default password file belongs to another vault', () => {
+    const fixture = (file: string): string => path.join(FIXTURES_DIR, file);
+    // demo.dir holds secrets/kdbx_password.txt (the demo's); it is picked up unasked, and the key file is then tried alone.
+    const env = { KDBX_PATH: fixture('kxc-keyonly.kdbx'), KDBX_KEYFILE: fixture('kxc-keyonly.keyx'), API_KEY: 'key-file-only-vault-0001' };
+    const res = run(['check'], { cwd: demo.dir, env });
+    expect({ status: res.status, stderr: res.stderr }).toEqual({
+      status: 0,
+      stderr: `kdbx-gateway: warning: KDBX_KEYFILE alone opens ${env.KDBX_PATH}; secrets/kdbx_password.txt, picked up by default, is not part of its key (move it away, or name a password file with KDBX_PASSWORD_FILE)\n`,
+    });
+    expect(res.stdout).toMatch(/^unlocked by:\s+key file \S+kxc-keyonly\.keyx$/m);
+    // Named on purpose, the password file is used as given: the refusal stands.
+    const asked = run(['check'], { cwd: demo.dir, env: { ...env, KDBX_PASSWORD_FILE: path.join(demo.dir, 'secrets/kdbx_password.txt') } });
+    expectOneLine(asked, /wrong vault password or key file \(check KDBX_PASSWORD_FILE \(.*\) and KDBX_KEYFILE\)$/m);
+  });
+
   test('the wrong password never reaches the output', () => {
     const res = run(['serve'], { cwd: scratch(), env: { ...base(), KDBX_PASSWORD: 'wrong-but-secret-7731' } });
     expect(res.stderr + res.stdout).not.toContain('wrong-but-secret-7731');
