@@ -100,6 +100,15 @@ function currentApiKey(config: Config): string | null {
   return key;
 }
 
+/**
+ * The demo's key left in the default keys file while another vault is served: `demo` wrote it in
+ * clear beside the demo vault, and it reads the user's own vault as well as anyone's.
+ */
+export function demoKeyWarning(config: Config, ring: KeyRing): string | null {
+  if (config.keysFilePath !== DEFAULT_KEYS_FILE || config.vaultPath === DEFAULT_VAULT || !ring.names.includes('demo')) return null;
+  return `${DEFAULT_KEYS_FILE}, picked up by default, holds the demo's key 'demo', which can read ${config.vaultPath} too: remove its line, or name your keys file with API_KEYS_FILE`;
+}
+
 /** `clear` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too. */
 export function loadKeys(config: Config, clear: ClearKey = () => undefined): KeyRing {
   const file = config.keysFilePath;

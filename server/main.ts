@@ -136,7 +136,9 @@ async function check(env: Env): Promise<void> {
     if (warning !== null) short.push(warning);
   });
   // Only once the keys loaded: a file that fails is one line, its error.
-  for (const warning of short) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
+  for (const warning of [...short, load.demoKeyWarning(config, keys)]) {
+    if (warning !== null) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
+  }
   process.stdout.write(checkText(config, snapshot, keys, { openMs, kdfBuild: kdfBuild(snapshot.info.kdf.name), tls: tlsCert, keyFileAlone }));
 }
 
@@ -218,6 +220,8 @@ async function serve(env: Env): Promise<void> {
       return ring;
     };
     const keys = new KeyStore(readKeys());
+    const demoKey = load.demoKeyWarning(config, keys.current());
+    if (demoKey !== null) logger.warn(demoKey);
     // The HTTP side loads while the KDF, already started, runs on other threads.
     const serving = Promise.all([
       import('./app'),

@@ -246,6 +246,18 @@ describe('each misconfiguration stops with one line', () => {
     expectOneLine(asked, /wrong vault password or key file \(check KDBX_PASSWORD_FILE \(.*\) and KDBX_KEYFILE\)$/m);
   });
 
+  test("the demo's key left in the default keys file is named when another vault is served", () => {
+    const own = path.join(scratch(), 'own.kdbx');
+    copyFileSync(path.join(demo.dir, 'data/vault.kdbx'), own);
+    const res = run(['check'], { cwd: demo.dir, env: { KDBX_PATH: own } });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toBe(
+      `kdbx-gateway: warning: secrets/api_keys.txt, picked up by default, holds the demo's key 'demo', which can read ${own} too: remove its line, or name your keys file with API_KEYS_FILE\n`,
+    );
+    // Beside the demo vault itself, nothing to say.
+    expect(run(['check'], { cwd: demo.dir }).stderr).toBe('');
+  });
+
   test('the wrong password never reaches the output', () => {
     const res = run(['serve'], { cwd: scratch(), env: { ...base(), KDBX_PASSWORD: 'wrong-but-secret-7731' } });
     expect(res.stderr + res.stdout).not.toContain('wrong-but-secret-7731');
