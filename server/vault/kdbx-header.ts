@@ -1,4 +1,5 @@
 // Reads a KDBX outer header before kdbxweb does: the cipher (to name one it cannot decrypt) and the KDF.
+import { createHash } from 'node:crypto';
 
 const SIGNATURE_1 = 0x9aa2d903;
 const SIGNATURE_2 = 0xb54bfb67;
@@ -40,8 +41,8 @@ const uuidText = (bytes: Uint8Array): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 };
 
-/** The header's fields in order, or null when the bytes are not a KDBX 3/4 header that can be walked. */
-function headerFields(bytes: Uint8Array): { major: number; fields: Map<number, Buffer> } | null {
+/** The header's fields in order and where it ends, or null when the bytes are not a KDBX 3/4 header that can be walked. */
+function headerFields(bytes: Uint8Array): { major: number; fields: Map<number, Buffer>; end: number } | null {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length < 12 || buffer.readUInt32LE(0) !== SIGNATURE_1 || buffer.readUInt32LE(4) !== SIGNATURE_2) return null;
   const major = buffer.readUInt16LE(10);
@@ -54,7 +55,7 @@ function headerFields(bytes: Uint8Array): { major: number; fields: Map<number, B
     const length = lengthSize === 4 ? buffer.readUInt32LE(offset + 1) : buffer.readUInt16LE(offset + 1);
     const start = offset + 1 + lengthSize;
     if (start + length > buffer.length) return null;
-    if (id === END_OF_HEADER) return { major, fields };
+    if (id === END_OF_HEADER) return { major, fields, end: start + length };
     // kdbxweb keeps the last of a repeated field; so does this.
     fields.set(id, buffer.subarray(start, start + length));
     offset = start + length;
@@ -71,6 +72,38 @@ export function headerCipher(bytes: Uint8Array): string | null {
   if (field?.length !== 16) return null;
   const uuid = uuidText(field);
   return CIPHER_NAMES[uuid] ?? uuid;
+}
+
+/**
+ * What is structurally wrong with a KDBX file, found without its key, or null. A file cut short (a
+ * save or copy caught half-way) would otherwise fail to decrypt and be taken for a wrong password.
+ * KDBX 4: the header's SHA-256 and the chain of HMAC blocks up to its empty last block; KDBX 3:
+ * the AES-CBC payload in whole 16-byte blocks.
+ */
+export function structureProblem(bytes: Uint8Array): string | null {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.length < 12 || buffer.readUInt32LE(0) !== SIGNATURE_1 || buffer.readUInt32LE(4) !== SIGNATURE_2) return null;
+  const major = buffer.readUInt16LE(10);
+  if (major !== 3 && major !== 4) return null;
+  const header = headerFields(bytes);
+  if (header === null) return 'its header is cut short or damaged';
+  if (major === 3) {
+    const payload = buffer.length - header.end;
+    const cipher = header.fields.get(CIPHER_ID_FIELD);
+    const aes = cipher?.length === 16 && CIPHER_NAMES[uuidText(cipher)] === 'AES-256';
+    if (aes && (payload === 0 || payload % 16 !== 0)) return 'its encrypted part is cut short';
+    return null;
+  }
+  if (buffer.length < header.end + 64) return 'it ends right after its header';
+  const stored = buffer.subarray(header.end, header.end + 32);
+  if (!createHash('sha256').update(buffer.subarray(0, header.end)).digest().equals(stored)) return "its header does not match the header's SHA-256";
+  let offset = header.end + 64;
+  for (;;) {
+    if (offset + 36 > buffer.length) return 'its encrypted part is cut short';
+    const length = buffer.readUInt32LE(offset + 32);
+    if (length === 0) return null;
+    offset += 36 + length;
+  }
 }
 
 type VariantValue = number | bigint | boolean | string | Buffer;

@@ -2,7 +2,7 @@
 import * as kdbxweb from 'kdbxweb';
 import { installAesKdf } from './aes-kdf';
 import { installArgon2 } from './argon2';
-import { READABLE_CIPHERS, headerCipher } from './kdbx-header';
+import { READABLE_CIPHERS, headerCipher, structureProblem } from './kdbx-header';
 import { decryptPayload, type Payload } from './kdbx-payload';
 import { binaryBytes, recordsOf } from './kdbxweb-read';
 import { readKeePassXml } from './keepass-xml';
@@ -62,6 +62,10 @@ async function keysFor(bytes: Uint8Array, credentials: VaultCredentials): Promis
       'BadSignature',
       'this is a KeePass 1.x (.kdb) file, which kdbx-gateway does not read; import it in KeePassXC (Database → Import → KeePass 1 database) and save it as .kdbx',
     );
+  }
+  const damage = structureProblem(bytes);
+  if (damage !== null) {
+    throw new VaultOpenError('FileCorrupt', `the file is incomplete or damaged: ${damage} (a save or copy still under way looks like this; a reload retries at the next change)`);
   }
   const cipher = headerCipher(bytes);
   if (cipher !== null && !READABLE_CIPHERS.has(cipher)) {

@@ -148,6 +148,11 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'text.kdbx'), 'this is not a vault\n');
       return { ...base(), KDBX_PATH: path.join(dir, 'text.kdbx') };
     }, /not a KeePass KDBX file/],
+    ['a vault cut short, as by a copy caught half-way (not taken for a wrong password)', (dir) => {
+      const whole = readFileSync(path.join(demo.dir, 'data/vault.kdbx'));
+      writeFileSync(path.join(dir, 'cut.kdbx'), whole.subarray(0, whole.length - 100));
+      return { ...base(), KDBX_PATH: path.join(dir, 'cut.kdbx') };
+    }, /KDBX_PATH: cannot open .*cut\.kdbx: the file is incomplete or damaged: its encrypted part is cut short \(a save or copy still under way/],
     ['a KeePass 1.x file', (dir) => {
       // KeePass 1.x's two signature words, then the rest of its 124-byte header.
       writeFileSync(path.join(dir, 'old.kdb'), Buffer.concat([Buffer.from('03d9a29a65fb4bb5', 'hex'), Buffer.alloc(116)]));

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as kdbxweb from 'kdbxweb';
-import { headerCipher, headerKdf } from '../../server/vault/kdbx-header';
+import { headerCipher, headerKdf, structureProblem } from '../../server/vault/kdbx-header';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.kdbx'));
@@ -90,4 +90,44 @@ test('a KDBX 3 transform seed that is not an AES-256 key starts nothing', () => 
   };
   expect(headerKdf(header(32))).toEqual({ name: 'AES-KDF', seed: new Uint8Array(32).fill(7), rounds: 6000 });
   expect(headerKdf(header(16))).toBeNull();
+});
+
+describe('structureProblem: a file cut short is told from a wrong key, without the key', () => {
+  test.each(files)('%s, whole, has no problem', (file) => {
+    expect(structureProblem(readFileSync(path.join(FIXTURES, file)))).toBeNull();
+  });
+
+  test('every cut of a KDBX 4 file is found: inside the header, before its hashes, inside the blocks', () => {
+    const bytes = readFileSync(path.join(FIXTURES, 'kxc-basic.kdbx'));
+    expect(headerKdf(bytes)).not.toBeNull();
+    const problems = new Set<string>();
+    for (let length = 12; length < bytes.length; length += 1) {
+      const problem = structureProblem(bytes.subarray(0, length));
+      expect(problem).not.toBeNull();
+      problems.add(problem ?? '');
+    }
+    expect(problems).toEqual(new Set(['its encrypted part is cut short', 'its header is cut short or damaged', 'it ends right after its header']));
+  });
+
+  test("a KDBX 4 header changed after it was written no longer matches the header's SHA-256", () => {
+    const bytes = Buffer.from(readFileSync(path.join(FIXTURES, 'kxc-basic.kdbx')));
+    // Inside the first field's value (the cipher's UUID), so the fields still walk.
+    expect(bytes[12]).toBe(2);
+    bytes[20] = (bytes[20] ?? 0) ^ 0xff;
+    expect(structureProblem(bytes)).toBe("its header does not match the header's SHA-256");
+  });
+
+  test('a KDBX 3.1 AES file cut anywhere but at a 16-byte boundary is found', () => {
+    const bytes = readFileSync(path.join(FIXTURES, 'kw-kdbx31-aeskdf.kdbx'));
+    expect(bytes.readUInt16LE(10)).toBe(3);
+    let found = 0;
+    let missed = 0;
+    for (let length = 300; length < bytes.length; length += 1) {
+      if (structureProblem(bytes.subarray(0, length)) === null) missed += 1;
+      else found += 1;
+    }
+    // Decrypting cannot tell the rest from a wrong key without it: one cut in 16 stays a key error.
+    expect(missed).toBeLessThanOrEqual(Math.ceil((found + missed) / 16));
+    expect(found).toBeGreaterThan(missed * 14);
+  });
 });
