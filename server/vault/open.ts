@@ -63,16 +63,17 @@ async function keysFor(bytes: Uint8Array, credentials: VaultCredentials): Promis
       'this is a KeePass 1.x (.kdb) file, which kdbx-gateway does not read; import it in KeePassXC (Database → Import → KeePass 1 database) and save it as .kdbx',
     );
   }
-  const damage = structureProblem(bytes);
-  if (damage !== null) {
-    throw new VaultOpenError('FileCorrupt', `the file is incomplete or damaged: ${damage} (a save or copy still under way looks like this; a reload retries at the next change)`);
-  }
   const cipher = headerCipher(bytes);
   if (cipher !== null && !READABLE_CIPHERS.has(cipher)) {
     throw new VaultOpenError(
       'Unsupported',
       `the vault is encrypted with ${cipher === 'Twofish' ? 'the Twofish cipher' : `an unknown cipher (${cipher})`}, which kdbx-gateway cannot decrypt; choose AES-256 or ChaCha20 in KeePassXC (Database Settings → Security → Encryption) and save`,
     );
+  }
+  // After the cipher: a Twofish vault is named as such, whole or not.
+  const damage = structureProblem(bytes);
+  if (damage !== null) {
+    throw new VaultOpenError('FileCorrupt', `the vault file is corrupt or truncated: ${damage} (a save or copy still under way looks like this; a reload retries at the next change)`);
   }
   try {
     const keys = new kdbxweb.Credentials(

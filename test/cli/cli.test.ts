@@ -152,7 +152,7 @@ describe('each misconfiguration stops with one line', () => {
       const whole = readFileSync(path.join(demo.dir, 'data/vault.kdbx'));
       writeFileSync(path.join(dir, 'cut.kdbx'), whole.subarray(0, whole.length - 100));
       return { ...base(), KDBX_PATH: path.join(dir, 'cut.kdbx') };
-    }, /KDBX_PATH: cannot open .*cut\.kdbx: the file is incomplete or damaged: its encrypted part is cut short \(a save or copy still under way/],
+    }, /KDBX_PATH: cannot open .*cut\.kdbx: the vault file is corrupt or truncated: its encrypted part is cut short \(a save or copy still under way/],
     ['a KeePass 1.x file', (dir) => {
       // KeePass 1.x's two signature words, then the rest of its 124-byte header.
       writeFileSync(path.join(dir, 'old.kdb'), Buffer.concat([Buffer.from('03d9a29a65fb4bb5', 'hex'), Buffer.alloc(116)]));
@@ -239,7 +239,9 @@ describe('each misconfiguration stops with one line', () => {
   test('a vault its key file alone opens, in a folder whose default password file belongs to another vault', () => {
     const fixture = (file: string): string => path.join(FIXTURES_DIR, file);
     // demo.dir holds secrets/kdbx_password.txt (the demo's); it is picked up unasked, and the key file is then tried alone.
-    const env = { KDBX_PATH: fixture('kxc-keyonly.kdbx'), KDBX_KEYFILE: fixture('kxc-keyonly.keyx'), API_KEY: 'key-file-only-vault-0001' };
+    const keysFile = path.join(scratch(), 'keys.txt');
+    writeFileSync(keysFile, 'ops:key-file-only-vault-0001\n');
+    const env = { KDBX_PATH: fixture('kxc-keyonly.kdbx'), KDBX_KEYFILE: fixture('kxc-keyonly.keyx'), API_KEYS_FILE: keysFile };
     const res = run(['check'], { cwd: demo.dir, env });
     expect({ status: res.status, stderr: res.stderr }).toEqual({
       status: 0,
