@@ -52,6 +52,20 @@ function refused(name: string): GatewayError {
 const readable = (snapshot: Snapshot, name: string, principal: Principal): readonly Credential[] =>
   findByName(snapshot, name).filter((c) => mayRead(principal, c));
 
+const ROUTE_SUFFIX = /^(.+)\/(?:versions|totp|attachments|fields\/[^/]+)$/;
+
+/**
+ * A hint for a name that ends with a slash (`…/db-prod/`, `…/db-prod/versions/`): the slash is part
+ * of the name, and only where dropping it finds a credential this key may read is that said.
+ */
+function trailingSlashHint(snapshot: Snapshot, name: string, principal: Principal): string {
+  const trimmed = name.replace(/\/+$/, '');
+  if (trimmed === name || trimmed === '') return '';
+  const owner = ROUTE_SUFFIX.exec(trimmed)?.[1];
+  const found = readable(snapshot, trimmed, principal).length > 0 || (owner !== undefined && readable(snapshot, owner, principal).length > 0);
+  return found ? ' (the trailing slash is part of the name; ask without it)' : '';
+}
+
 /**
  * One credential for a name, path or uuid that the key may read: 404 when none, 403 when the key
  * may not read it, 409 with the readable candidates when several.
@@ -67,7 +81,7 @@ export function resolve(snapshot: Snapshot, ref: NameRef, principal: Principal):
   const [first] = candidates;
   if (!first) {
     // Entries the key may not read answer as no entry would: a deny rule must not become an oracle.
-    if (principal.canRead(ref.name, ref.name)) throw notFound(`Credential not found: ${ref.name}`);
+    if (principal.canRead(ref.name, ref.name)) throw notFound(`Credential not found: ${ref.name}${trailingSlashHint(snapshot, ref.name, principal)}`);
     throw refused(ref.name);
   }
   if (candidates.length === 1) return first;
