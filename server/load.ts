@@ -131,6 +131,10 @@ export function loadKeys(config: Config, clear: ClearKey = () => undefined): Key
     if (error instanceof KeysFileError) throw new LoadError('KeysFileInvalid', error.message);
     throw error;
   }
+  if (!ring && file !== null) {
+    // Only a text file gets here: a YAML or JSON one with no key fails its schema first.
+    throw new LoadError('NoKeys', `API_KEYS_FILE: ${file} holds no key, only comments or blank lines (\`kdbx-gateway keygen\` makes a key and its line)`);
+  }
   if (!ring) {
     throw new LoadError('NoKeys', `no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
   }

@@ -60,6 +60,8 @@ function parseValue(name: string, value: string, line: number, plain: ClearKey):
     }
     return fullRights(name, Buffer.from(match[1], 'hex'));
   }
+  // Not the name either: a key pasted with a ':' at its end would be read as one.
+  if (value === '') throw new KeysFileError(`line ${line}: nothing after the ':'; a line is name:key`, line);
   if (!KEY.test(value)) {
     throw new KeysFileError(`line ${line}: a key must be printable ASCII with no spaces`, line);
   }
@@ -103,12 +105,17 @@ export function parseKeysText(text: string, plain: ClearKey = () => undefined): 
     const lineNumber = index + 1;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
+    // `keys:` alone, or a list item: a text line is `name:key`, and a name never begins with a dash.
+    if (/^(keys:$|- name:)/.test(line)) {
+      throw new KeysFileError(`line ${lineNumber}: this looks like a YAML keys file; give the file a .yaml or .yml ending`, lineNumber);
+    }
     if (line.startsWith('sha256:') || !line.includes(':')) {
       keys.push({ ...parseValue(`line-${lineNumber}`, line, lineNumber, plain), line: lineNumber });
       return;
     }
     const colon = line.indexOf(':');
-    const name = line.slice(0, colon);
+    // Names and keys hold no spaces, so `name: key` (YAML's habit) can only mean `name:key`.
+    const name = line.slice(0, colon).trimEnd();
     if (!NAME.test(name)) {
       throw new KeysFileError(
         `line ${lineNumber}: a key name must be 1-64 letters, digits, '.', '_', '@' or '-' before the ':'`,
@@ -118,7 +125,7 @@ export function parseKeysText(text: string, plain: ClearKey = () => undefined): 
     if (name === API_KEY_NAME || AUTO_NAME.test(name)) {
       throw new KeysFileError(`line ${lineNumber}: the name '${name}' is kept for ${name === API_KEY_NAME ? 'the API_KEY variable' : 'unnamed keys'}; choose another`, lineNumber);
     }
-    keys.push({ ...parseValue(name, line.slice(colon + 1), lineNumber, plain), line: lineNumber });
+    keys.push({ ...parseValue(name, line.slice(colon + 1).trimStart(), lineNumber, plain), line: lineNumber });
   });
   return uniqueKeys(keys, (key) => `line ${key.line}`, (key) => key.line).map(({ line: _line, ...key }) => Object.freeze(key));
 }

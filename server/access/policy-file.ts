@@ -56,9 +56,12 @@ function issueText(issue: z.core.$ZodIssue): string {
       })
       .join('; ');
   }
+  if (field === undefined && issue.code === 'invalid_type') return 'must be a mapping with a `keys:` list of key entries (README, Per-key policies)';
   const where = field === undefined ? '' : `field '${field}'${rest.length ? `[${rest.join('.')}]` : ''}: `;
-  // Never echo a key's value: only which field is wrong.
-  const message = field === 'key' ? 'must be a non-empty string' : issue.message;
+  // YAML 1.2 reads `yes` and `on` as text, unlike the query parameters, which take them.
+  if ((field === 'reveal' || field === 'admin') && issue.code === 'invalid_type') return `${where}must be true or false`;
+  // Never echo a key's value: only which field is wrong. YAML reads an unquoted 12345 as a number.
+  const message = field === 'key' ? 'must be a non-empty string (in quotes if it is made only of digits)' : issue.message;
   return `${where}${message}`;
 }
 

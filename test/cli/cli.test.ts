@@ -175,6 +175,31 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    alow: ["billing/**"]\n');
       return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
     }, /API_KEYS_FILE: .*keys\.yaml: keys\[0\] \(billing\): unknown field 'alow'; did you mean 'allow'\?/],
+    ['a keys file of comments only', (dir) => {
+      writeFileSync(path.join(dir, 'keys.txt'), '# keys go here\n\n');
+      const { API_KEY: _dropped, ...rest } = base();
+      return { ...rest, API_KEYS_FILE: path.join(dir, 'keys.txt') };
+    }, /^kdbx-gateway: API_KEYS_FILE: .*keys\.txt holds no key, only comments or blank lines/],
+    ['a name with an empty key', (dir) => {
+      writeFileSync(path.join(dir, 'keys.txt'), 'ci:\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.txt') };
+    }, /keys\.txt: line 1: nothing after the ':'; a line is name:key$/m],
+    ['a YAML keys file with a .txt ending', (dir) => {
+      writeFileSync(path.join(dir, 'keys.txt'), '# per-key rights\nkeys:\n  - name: billing\n    key: billing-key-secret-77\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.txt') };
+    }, /keys\.txt: line 2: this looks like a YAML keys file; give the file a \.yaml or \.yml ending$/m],
+    ['a YAML keys file that is a bare list', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), '- name: billing\n  key: billing-key-secret-77\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /keys\.yaml: must be a mapping with a `keys:` list of key entries/],
+    ['reveal: yes in a YAML keys file', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    reveal: yes\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /keys\[0\] \(billing\): field 'reveal': must be true or false$/m],
+    ['a key of digits only, unquoted in YAML', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: 8675309867530986\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /keys\[0\] \(billing\): field 'key': must be a non-empty string \(in quotes if it is made only of digits\)$/m],
     ['no API key at all', () => {
       const { API_KEY: _dropped, ...rest } = base();
       return rest;

@@ -61,3 +61,19 @@ describe('keys held in clear', () => {
     expect(shortKeyWarning('k'.repeat(16), 'API_KEY')).toBeNull();
   });
 });
+
+describe('text keys file: what looks like YAML', () => {
+  test('a key named keys is a text line, not a YAML file; spaces around the colon are not part of either', () => {
+    const keys = parseKeysText('keys:a-key-named-keys-0123456789\nci : \tci-key-0123456789abc\nh: sha256:' + 'ab'.repeat(32) + '\n');
+    expect(keys.map((key) => key.name)).toEqual(['keys', 'ci', 'h']);
+    expect(keys[0]?.digest.equals(digestOf('a-key-named-keys-0123456789'))).toBe(true);
+    expect(keys[1]?.digest.equals(digestOf('ci-key-0123456789abc'))).toBe(true);
+    expect(keys[2]?.digest.toString('hex')).toBe('ab'.repeat(32));
+  });
+
+  test('`keys:` alone or a `- name:` item is refused with the ending to use', () => {
+    for (const text of ['keys:\n  - name: a\n    key: b\n', '# list\n- name: a\n']) {
+      expect(() => parseKeysText(text)).toThrow(/looks like a YAML keys file; give the file a \.yaml or \.yml ending/);
+    }
+  });
+});
