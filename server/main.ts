@@ -163,9 +163,14 @@ async function demo(env: Env): Promise<void> {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
   }
+  // serve finds these files again through the same variables, and the defaults (relative) from the same folder.
+  const set = ['KDBX_PATH', 'MATTSTASH_DB_PATH', 'KDBX_PASSWORD_FILE', 'API_KEYS_FILE'].filter((variable) => env[variable]);
+  const start = set.length
+    ? `Start the gateway from this folder with ${set.join(', ')} set as now: kdbx-gateway serve`
+    : 'Start the gateway from this folder with kdbx-gateway serve (or ./start.sh, or npm start)';
   process.stdout.write(
     `Created ${vaultPath} (a sample vault), ${passwordPath} (its password) and ${keysPath} (an API key).\n` +
-      `API key: ${files.apiKey}\nStart the gateway with ./start.sh, npm start, or node dist/server/main.js serve\n`,
+      `API key: ${files.apiKey}\n${start}\n`,
   );
 }
 

@@ -62,6 +62,18 @@ describe('demo', () => {
     expectOneLine(again, /already exists/);
     expectOneLine(run(['demo'], { cwd: scratch(), env: { KDBX_PASSWORD: 'mine' } }), /demo: KDBX_PASSWORD is set/);
   });
+
+  test('its closing line says how to start the gateway on the files it made, and that works', () => {
+    expect(run(['demo'], { cwd: scratch() }).stdout).toMatch(/\nStart the gateway from this folder with kdbx-gateway serve \(or \.\/start\.sh, or npm start\)\n$/);
+    const dir = scratch();
+    const env = { KDBX_PATH: path.join(dir, 'v/demo.kdbx'), API_KEYS_FILE: path.join(dir, 'k/keys.txt') };
+    const made = run(['demo'], { cwd: dir, env });
+    expect(made.stdout).toMatch(/\nStart the gateway from this folder with KDBX_PATH, API_KEYS_FILE set as now: kdbx-gateway serve\n$/);
+    // As it says: those variables, that folder (the password file is at its default place there).
+    const checked = run(['check'], { cwd: dir, env });
+    expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(checked.stdout).toMatch(/keys loaded:\s+1 \(demo\)/);
+  });
 });
 
 describe('check', () => {
