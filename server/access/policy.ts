@@ -17,13 +17,37 @@ function picomatch(): typeof Picomatch {
 
 export const EVERYTHING: PolicyRules = Object.freeze({ allow: Object.freeze(['**']), deny: Object.freeze([]) });
 
-/** Globs are compiled once per keys file, so a check per request is a few regex tests. */
+const OPTIONS = { dot: true, nocase: false };
+
+/**
+ * An allow glob grants as narrowly as it reads. picomatch lets `billing/**` match `billing` itself,
+ * and a title may hold a `/`: tried on names, `billing/**` would grant an entry titled `billing`,
+ * or `billing/x`, in any group. So a glob with a `/` is tried on the path only, and `G/**` only
+ * on paths strictly below a group G matches.
+ */
+function allowMatcher(glob: string): ReadCheck {
+  const match = picomatch()(glob, OPTIONS);
+  if (!glob.includes('/')) return (name, path) => match(name) || match(path);
+  const group = glob.endsWith('/**') && glob.length > 3 ? picomatch()(glob.slice(0, -3), OPTIONS) : null;
+  if (!group) return (_name, path) => match(path);
+  return (_name, path) => {
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      if (group(path.slice(0, slash))) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * Globs are compiled once per keys file, so a check per request is a few regex tests. Deny globs
+ * keep picomatch's wider reading on name and path alike: a deny that hides too much is the safe
+ * side.
+ */
 export function compilePolicy(rules: PolicyRules): ReadCheck {
   if (rules.deny.length === 0 && rules.allow.includes('**')) return () => true;
-  const options = { dot: true, nocase: false };
-  const allow = rules.allow.length ? picomatch()([...rules.allow], options) : () => false;
-  const deny = rules.deny.length ? picomatch()([...rules.deny], options) : () => false;
-  return (name, path) => (allow(name) || allow(path)) && !deny(name) && !deny(path);
+  const allows = rules.allow.map(allowMatcher);
+  const deny = rules.deny.length ? picomatch()([...rules.deny], OPTIONS) : () => false;
+  return (name, path) => !deny(name) && !deny(path) && allows.some((allow) => allow(name, path));
 }
 
 /** Checks that a glob compiles, for errors at load time rather than at request time. */

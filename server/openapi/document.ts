@@ -21,7 +21,8 @@ A read-only HTTP gateway that serves credentials from a KeePass (\`.kdbx\`) vaul
 **Keys.** Every \`/api/v1\` route needs an API key, in \`X-API-Key: <key>\` or \`Authorization: Bearer <key>\` (either
 scheme below; both headers with the same key are fine, with different keys 400). Keys from a text keys file and
 \`API_KEY\` may read and reveal everything and call admin routes. A YAML or JSON keys file gives each key a policy:
-\`allow\`/\`deny\` globs on the credential's name or path (deny wins), \`reveal\` (passwords, protected fields, TOTP
+\`allow\`/\`deny\` globs on the credential's name or path (deny wins; an allow glob with a \`/\` is tried on the path
+only, and \`G/**\` covers what lies below the group G, not an entry titled G), \`reveal\` (passwords, protected fields, TOTP
 codes, attachments), \`admin\`, and \`expires\` (then 401). A key that may not read a name gets 403 whether or not the name
 exists, and a name its deny globs hide gets the 404 of a missing one; lists and counts silently leave out what it may
 not read. A value resolved from a field reference is served only to a key that may read every entry it drew on; any

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { KeysFileError } from '../../server/access/keys-file';
+import { compilePolicy } from '../../server/access/policy';
 import { parsePolicyKeys } from '../../server/access/policy-file';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
@@ -177,5 +178,50 @@ describe('a malformed policy file names the key entry and the field, never the k
     expect(keys[0]).toMatchObject({ name: 'j', reveal: true, admin: false, expires: null });
     expect(keys[0]?.canRead('x', 'a/b')).toBe(true);
     expect(keys[0]?.canRead('x', 'b/a')).toBe(false);
+  });
+});
+
+describe('an allow glob reaches as far as it reads: `G/**` is what lies below the group G', () => {
+  const KEY = 'public-reader-key-4d2a91';
+  const TRAPS: EntrySpec[] = [
+    { group: 'Public', title: 'status-page', password: 'public-pass-Ff66' },
+    { group: 'Public/Sub', title: 'cdn', password: 'public-sub-pass-Gg77' },
+    // A title equal to the group's name, at the root and elsewhere, and a title with a slash.
+    { group: '', title: 'Public', password: 'root-titled-pass-Hh88' },
+    { group: 'Private', title: 'Public', password: 'private-titled-pass-Ii99' },
+    { group: 'Private', title: 'Public/leak', password: 'private-slash-pass-Jj00' },
+    { group: 'Private', title: 'cdn-keys', password: 'private-cdn-pass-Kk11' },
+  ];
+  mustNotLeak(KEY, ...TRAPS.map((e) => e.password));
+  let p: TestApp;
+  const get = (url: string) => request(p.app).get(url).set('X-API-Key', KEY);
+
+  beforeAll(async () => {
+    const yaml = `keys:\n  - name: public-reader\n    key: ${KEY}\n    allow: ["Public/**", "status-*"]\n    reveal: true\n`;
+    p = buildApp({ snapshot: await snapshotOf(VAULT_PASSWORD, TRAPS), keysText: yaml, keysFile: 'keys.yaml' });
+  });
+
+  test('the group\'s entries, at any depth, and names matched by a glob without a slash', async () => {
+    expect((await get('/api/v1/credentials/Public/status-page')).status).toBe(200);
+    expect((await get('/api/v1/credentials/Public/Sub/cdn')).status).toBe(200);
+    expect((await get('/api/v1/credentials/status-page')).status).toBe(200);
+  });
+
+  test('not an entry titled like the group, nor a title that starts with it, wherever it is', async () => {
+    for (const path of ['Public', 'Private/Public', 'Private%2FPublic', 'Private/Public%2Fleak', 'Private/cdn-keys']) {
+      const res = await get(`/api/v1/credentials/${path}?show_password=true`);
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      expect(JSON.stringify(res.body)).not.toMatch(/titled-pass|slash-pass|cdn-pass/);
+    }
+    const list = (await get('/api/v1/credentials')).body as { count: number; credentials: { path: string }[] };
+    expect(list.credentials.map((item) => item.path).sort()).toEqual(['Public/Sub/cdn', 'Public/status-page']);
+    expect(list.count).toBe(2);
+  });
+
+  test('deny globs keep the wide reading: `G/**` hides an entry titled G too', () => {
+    const check = compilePolicy({ allow: ['**'], deny: ['Public/**'] });
+    expect(check('status-page', 'Public/status-page')).toBe(false);
+    expect(check('Public', 'Private/Public')).toBe(false);
+    expect(check('cdn-keys', 'Private/cdn-keys')).toBe(true);
   });
 });
