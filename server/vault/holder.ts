@@ -11,6 +11,7 @@ export class VaultHolder {
   #snapshot: Snapshot | null;
   #loader: SnapshotLoader | null;
   #inflight: Promise<Snapshot> | null = null;
+  #next: Promise<Snapshot> | null = null;
   #notReadyReason: string;
   readonly #listeners: ((ok: boolean) => void)[] = [];
 
@@ -48,11 +49,26 @@ export class VaultHolder {
     return this.#loader !== null;
   }
 
-  /** Loads the vault again; concurrent callers share one load. Throws (and keeps the old snapshot) on failure. */
+  /**
+   * Loads the vault as it is now. A load already under way may have read the file before this call
+   * (an admin reload, then a change the watcher saw), so it is not joined: one more load runs after
+   * it, shared by every caller until it starts. Throws (and keeps the old snapshot) on failure.
+   */
   reload(): Promise<Snapshot> {
     const loader = this.#loader;
     if (!loader) return Promise.reject(new Error('this vault holder has no loader'));
-    this.#inflight ??= loader()
+    if (!this.#inflight) return this.#load(loader);
+    const settled = (): void => undefined;
+    this.#next ??= this.#inflight.then(settled, settled).then(() => {
+      this.#next = null;
+      // Begun after the caller asked, so a load started in between serves it as well.
+      return this.#inflight ?? this.#load(loader);
+    });
+    return this.#next;
+  }
+
+  #load(loader: SnapshotLoader): Promise<Snapshot> {
+    this.#inflight = loader()
       .then(
         (snapshot) => {
           this.swap(snapshot);
