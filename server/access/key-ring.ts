@@ -1,6 +1,6 @@
 // The set of API keys in force, matched in constant time by digest, and the holder that lets it be replaced.
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { digestOf, type KeyRecord } from './keys-file';
+import { digestOf, isUnnamed, type KeyRecord } from './keys-file';
 import type { ReadCheck } from './policy';
 
 /** Who is calling, as the rest of the request sees it: never the key itself. */
@@ -11,7 +11,16 @@ export interface Principal {
   readonly canRead: ReadCheck;
   /** True when no glob limits the key, so a missing name can honestly be 404. */
   readonly readsEverything: boolean;
+  /** What the per-key rate limit counts on (in Redis too, with RATE_LIMIT_REDIS_URL). */
+  readonly limitKey: string;
 }
+
+// An unnamed key's `line-N` moves when lines above it are added or removed, and would hand one
+// key's budget to another: it is counted on a hash of its digest instead, the same in every replica.
+// The prefix keeps it apart from the digest itself, which is a keys file's sha256: form.
+const LIMIT_KEY_PREFIX = Buffer.from('kdbx-gateway rate limit\u0000');
+const limitKeyOf = (record: KeyRecord): string =>
+  isUnnamed(record.name) ? `key#${hash('sha256', Buffer.concat([LIMIT_KEY_PREFIX, record.digest]), 'hex').slice(0, 32)}` : `key:${record.name}`;
 
 // Compared against on a miss: no SHA-256 digest of a presented key equals it in practice.
 const NO_KEY = Buffer.alloc(32);
@@ -25,6 +34,7 @@ function principalOf(record: KeyRecord): Principal {
     admin: record.admin,
     canRead: record.canRead,
     readsEverything: record.policy.deny.length === 0 && record.policy.allow.includes('**'),
+    limitKey: limitKeyOf(record),
   });
 }
 

@@ -72,6 +72,8 @@ function parseValue(name: string, value: string, line: number, plain: ClearKey):
 /** The name the API_KEY variable's key goes by; a file may not give it to another. */
 export const API_KEY_NAME = 'API_KEY';
 const AUTO_NAME = /^line-\d+$/;
+/** A key the file gives no name, called after its line, which moves when lines above it do. */
+export const isUnnamed = (name: string): boolean => AUTO_NAME.test(name);
 
 /**
  * Names tell keys apart in the audit and in per-key rate limits, and a key must lead to one policy:

@@ -171,7 +171,7 @@ export function fastLane(options: FastLaneOptions, express: RequestListener): Re
     try {
       const fail = options.authFailLimit;
       const limit = options.requestLimit;
-      const within = (!fail || (await withinAuthFailLimit(fail.store, fail.rate, ip))) && (!limit || (await withinRequestLimit(limit.store, limit.rate, principal.name)));
+      const within = (!fail || (await withinAuthFailLimit(fail.store, fail.rate, ip))) && (!limit || (await withinRequestLimit(limit.store, limit.rate, principal.limitKey)));
       if (within) {
         send(req, res, started, path, ip, principal, done);
         return;

@@ -10,7 +10,6 @@ export type OnLimited = (limiter: LimiterName) => void;
 
 const addressKey = (ip: string | undefined): string => `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
 const clientKey = (req: Request): string => addressKey(req.ip);
-const principalKey = (name: string): string => `key:${name}`;
 const failKey = (ip: string | undefined): string => `fail:${addressKey(ip)}`;
 
 /**
@@ -18,8 +17,8 @@ const failKey = (ip: string | undefined): string => `fail:${addressKey(ip)}`;
  * is within its limit. A request over it is then handed to Express, which counts it once more and
  * answers the 429: a request already past the limit only moves further past it.
  */
-export async function withinRequestLimit(store: Store, rate: Rate, principalName: string): Promise<boolean> {
-  const { totalHits } = await store.increment(principalKey(principalName));
+export async function withinRequestLimit(store: Store, rate: Rate, limitKey: string): Promise<boolean> {
+  const { totalHits } = await store.increment(limitKey);
   return totalHits <= rate.limit;
 }
 
@@ -49,7 +48,7 @@ export function requestLimit(rate: Rate, onLimited: OnLimited, store?: Store): R
     limit: rate.limit,
     standardHeaders: false,
     legacyHeaders: false,
-    keyGenerator: (req) => (req.principal ? principalKey(req.principal.name) : clientKey(req)),
+    keyGenerator: (req) => req.principal?.limitKey ?? clientKey(req),
     // X-Forwarded-For is ignored on purpose unless TRUST_PROXY says which proxies to believe.
     validate: { xForwardedForHeader: false },
     ...(store ? { store } : {}),

@@ -1,5 +1,7 @@
 // Rate limits, client addresses behind proxies, the IP allowlist, CORS, the audit trail and metrics.
 import request from 'supertest';
+import { KeyRing } from '../../server/access/key-ring';
+import { parseKeysFile } from '../../server/access/load-keys';
 import { OPEN_ACCESS, type AccessSettings } from '../../server/app';
 import { parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy } from '../../server/config-parsers';
 import { buildApp, type TestApp } from '../support/app';
@@ -54,6 +56,36 @@ describe('RATE_LIMIT', () => {
     expect((await request(t2.app).get('/api/v1/no-such-route').set('X-API-Key', KEY_A)).status).toBe(429);
     // Probes are never counted.
     for (let i = 0; i < 10; i += 1) expect((await request(t.app).get('/health').set('X-Forwarded-For', '10.0.0.9')).status).toBe(200);
+  });
+});
+
+describe('RATE_LIMIT follows a key, not the line it is on', () => {
+  const UNNAMED_A = 'unnamed-key-alpha-7e51c0';
+  const UNNAMED_B = 'unnamed-key-bravo-3f92d4';
+  mustNotLeak(UNNAMED_A, UNNAMED_B);
+  const ring = (text: string) => new KeyRing(parseKeysFile('keys.txt', text));
+
+  test('an unnamed key that moves to another line keeps its budget, and does not hand it to the key now on its old line', async () => {
+    const t = buildApp({ snapshot, keysText: `${UNNAMED_A}\n${UNNAMED_B}\n`, access: { ...OPEN_ACCESS, rateLimit: parseRate('RATE_LIMIT', '3/minute') } });
+    const get = (key: string) => request(t.app).get('/api/v1/credentials/db').set('X-API-Key', key);
+    for (let i = 0; i < 3; i += 1) expect((await get(UNNAMED_A)).status).toBe(200);
+    expect((await get(UNNAMED_A)).status).toBe(429);
+    // A's line goes: B is line-1 now, as A was.
+    t.keys.swap(ring(`${UNNAMED_B}\n`));
+    expect((await get(UNNAMED_B)).status).toBe(200);
+    // A comes back below a comment, as line-3: still over its limit.
+    t.keys.swap(ring(`${UNNAMED_B}\n# restored\n${UNNAMED_A}\n`));
+    expect((await get(UNNAMED_A)).status).toBe(429);
+    // The audit still names each by its line, as the README says.
+    expect(t.audit.filter((a) => a.status === 200).map((a) => a.key)).toEqual(['line-1', 'line-1', 'line-1', 'line-1']);
+  });
+
+  test('a named key keeps its budget when its key is rotated', async () => {
+    const t = buildApp({ snapshot, keysText: `alpha:${UNNAMED_A}\n`, access: { ...OPEN_ACCESS, rateLimit: parseRate('RATE_LIMIT', '2/minute') } });
+    const get = (key: string) => request(t.app).get('/api/v1/credentials/db').set('X-API-Key', key);
+    for (let i = 0; i < 2; i += 1) expect((await get(UNNAMED_A)).status).toBe(200);
+    t.keys.swap(ring(`alpha:${UNNAMED_B}\n`));
+    expect((await get(UNNAMED_B)).status).toBe(429);
   });
 });
 
