@@ -5,6 +5,7 @@
 #   ./start.sh                      # http://127.0.0.1:8000
 #   PORT=8080 ./start.sh            # another port
 #   KDBX_PATH=~/my.kdbx ./start.sh  # your own vault (see README.md for its password and keys)
+#   TLS_CERT_FILE=cert.pem TLS_KEY_FILE=key.pem ./start.sh  # https://127.0.0.1:8000
 #
 # It never overwrites a file. Ctrl-C stops the gateway.
 set -euo pipefail
@@ -15,7 +16,7 @@ die() { printf 'start.sh: %s\n' "$*" >&2; exit 1; }
 # Paths in the environment are relative to where the user ran the script; make them absolute
 # before moving to the repository, so that `KDBX_PATH=my.kdbx ../kdbx-gateway/start.sh` works.
 for variable in KDBX_PATH KDBX_PASSWORD_FILE KDBX_KEYFILE API_KEYS_FILE API_KEY_FILE \
-  MATTSTASH_DB_PATH MATTSTASH_API_KEY_FILE MATTSTASH_API_KEYS_FILE; do
+  MATTSTASH_DB_PATH MATTSTASH_API_KEY_FILE MATTSTASH_API_KEYS_FILE TLS_CERT_FILE TLS_KEY_FILE; do
   value=${!variable-}
   if [[ -n $value && $value != /* ]]; then
     export "$variable=$PWD/$value"
@@ -111,18 +112,24 @@ case $host in
   *:*) connect_host="[$host]" ;;
   *) connect_host=$host ;;
 esac
-url="http://$connect_host:$port"
+# The gateway serves HTTPS when both files are set (one alone, it refuses to start and says why).
+scheme=http
+if [[ -n ${TLS_CERT_FILE-} && -n ${TLS_KEY_FILE-} ]]; then scheme=https; fi
+url="$scheme://$connect_host:$port"
 
 have_curl=false
 command -v curl >/dev/null 2>&1 && have_curl=true
 
-# Prints the HTTP status of GET $1 (000 when nothing answers).
+# Prints the HTTP status of GET $1 (000 when nothing answers). The certificate is not checked: this
+# only asks our own gateway, on this machine, whether it is ready; its name may not match the address.
 http_status() {
   if [[ $have_curl == true ]]; then
-    curl -g -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
+    curl -g -k -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
   else
     node -e '
-      const req = require("http").get(process.argv[1], { timeout: 2000 }, (res) => {
+      const url = process.argv[1];
+      const get = require(url.startsWith("https:") ? "https" : "http").get;
+      const req = get(url, { timeout: 2000, rejectUnauthorized: false }, (res) => {
         process.stdout.write(String(res.statusCode)); res.resume(); process.exit(0);
       });
       req.on("timeout", () => req.destroy());
@@ -234,6 +241,25 @@ case $url in
   *) quoted_url() { printf '%s' "$url$1"; } ;;
 esac
 
+# The printed lines check the certificate, as a client should: --cacert trusts the gateway's own
+# certificate, self-signed or not. Where curl still refuses it here (most often: it names neither
+# this address nor a host that resolves here), they say -k instead, and why.
+curl_options=-s
+tls_refused=
+if [[ $scheme == https ]]; then
+  if [[ $TLS_CERT_FILE =~ ^[A-Za-z0-9._~+/=@%:,-]+$ ]]; then
+    curl_options="-s --cacert $TLS_CERT_FILE"
+  else
+    curl_options="-s --cacert '${TLS_CERT_FILE//\'/\'\\\'\'}'"
+  fi
+  if [[ $have_curl == true ]] &&
+    ! tls_refused=$(curl -g -sS --cacert "$TLS_CERT_FILE" -o /dev/null --max-time 2 "$url/health" 2>&1); then
+    curl_options='-s -k'
+    tls_refused=${tls_refused%%$'\n'*}
+    tls_refused=${tls_refused#curl: (*) }
+  fi
+fi
+
 echo
 echo "kdbx-gateway is running at $url"
 if [[ $host == 0.0.0.0 || $host == :: ]]; then
@@ -250,8 +276,11 @@ else
 fi
 echo
 echo "Try:"
-echo "curl -s -H $header $(quoted_url /api/v1/credentials/db-prod)"
-echo "curl -s -H $header $(quoted_url /api/v1/db-url/db-prod)"
+echo "curl $curl_options -H $header $(quoted_url /api/v1/credentials/db-prod)"
+echo "curl $curl_options -H $header $(quoted_url /api/v1/db-url/db-prod)"
+if [[ $curl_options == '-s -k' ]]; then
+  echo "(-k: curl does not accept $TLS_CERT_FILE for $connect_host with --cacert: ${tls_refused:-it refused it})"
+fi
 if [[ $created_demo != true && $key_name != demo ]]; then
   echo "(db-prod is in the demo vault; in your own vault, list the names at $url/api/v1/credentials)"
 fi

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Smoke test of ./start.sh, the README's first command, on a fresh clone as a user gets it:
 # the first run installs, builds, creates the demo vault and serves it; the curl lines it prints
-# work when pasted; Ctrl-C (SIGINT) stops it; a second run reuses everything and prints the same key.
+# work when pasted; Ctrl-C (SIGINT) stops it; a second run reuses everything and prints the same key;
+# with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and its curl lines check the certificate.
 #
 #   test/smoke/start-sh.sh                        # clone the committed tree (what CI runs)
 #   SMOKE_SOURCE=worktree test/smoke/start-sh.sh  # copy the working tree instead (uncommitted files too)
 #
-# Needs git, node, npm, curl and network access for `npm ci`. Talks to 127.0.0.1 only.
+# Needs git, node, npm, curl, openssl and network access for `npm ci`. Talks to 127.0.0.1 only.
 # Gives up after SMOKE_TIMEOUT seconds (default 360).
 set -euo pipefail
 # Job control: every background job gets its own process group. start.sh then receives SIGINT
@@ -21,6 +22,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/start-sh-smoke.XXXXXX")
 clone=$tmp/clone
 log1=$tmp/start-1.log
 log2=$tmp/start-2.log
+log3=$tmp/start-tls.log
 started=   # process groups started here (each the pid of a start.sh)
 passed=false
 started_at=$SECONDS
@@ -47,7 +49,7 @@ finish() {
   if [[ $rc -eq 0 && $passed == true ]]; then
     echo "start.sh smoke: 1 passed, 0 failed"
   else
-    for log in "$log1" "$log2"; do
+    for log in "$log1" "$log2" "$log3"; do
       [[ -f $log ]] || continue
       echo "----- $(basename "$log") -----" >&2
       cat "$log" >&2
@@ -61,7 +63,7 @@ finish() {
 trap finish EXIT
 trap 'fail "interrupted"' INT TERM
 
-for tool in git node npm curl; do
+for tool in git node npm curl openssl; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed"
 done
 
@@ -111,9 +113,9 @@ port_open() {
   ' "$1"
 }
 
-# Starts ./start.sh in the clone: run_start LOG PORT; sets start_pid.
+# Starts ./start.sh in the clone: run_start LOG PORT [NAME=VALUE...]; sets start_pid.
 run_start() {
-  (cd "$clone" && PORT=$2 exec ./start.sh) </dev/null >"$1" 2>&1 &
+  (cd "$clone" && PORT=$2 exec env "${@:3}" ./start.sh) </dev/null >"$1" 2>&1 &
   start_pid=$!
   started="$started $start_pid"
 }
@@ -130,15 +132,15 @@ wait_banner() {
   done
 }
 
-# Runs the two printed curl lines as pasted: check_curls LOG PORT TAG.
+# Runs the two printed curl lines as pasted: check_curls LOG PORT TAG [SCHEME].
 check_curls() {
-  local count lines line code body n=0
+  local count lines line code body n=0 scheme=${4:-http}
   count=$(grep -c '^curl ' "$1" || true)
   [[ $count -eq 2 ]] || fail "$3: expected exactly two curl lines, found $count"
   lines=$(grep '^curl ' "$1")
   while IFS= read -r line; do
     n=$((n + 1))
-    [[ $line == *"http://127.0.0.1:$2/"* ]] || fail "$3: curl line $n does not call http://127.0.0.1:$2/: $line"
+    [[ $line == *"$scheme://127.0.0.1:$2/"* ]] || fail "$3: curl line $n does not call $scheme://127.0.0.1:$2/: $line"
     body=$tmp/$3-body-$n
     code=$(bash -c "$line --max-time 10 -o $(printf %q "$body") -w '%{http_code}'") ||
       fail "$3: curl line $n failed: $line"
@@ -228,5 +230,21 @@ fi
 [[ ! -e $typo ]] || fail "start.sh created $typo"
 grep -q "KDBX_PATH is $typo, which does not exist" <<<"$out" || fail "start.sh did not name the missing KDBX_PATH: $out"
 note "a KDBX_PATH that does not exist is refused, and no vault is created there"
+
+# --- 8. HTTPS: TLS_CERT_FILE and TLS_KEY_FILE ---------------------------------------------------
+# A self-signed certificate for 127.0.0.1, as a user makes one for a laptop: the printed lines must
+# trust it with --cacert, not switch the check off with -k.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+  -keyout "$tmp/tls-key.pem" -out "$tmp/tls-cert.pem" -days 2 >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+port3=$(free_port)
+run_start "$log3" "$port3" TLS_CERT_FILE="$tmp/tls-cert.pem" TLS_KEY_FILE="$tmp/tls-key.pem"
+pid3=$start_pid
+note "./start.sh with TLS on port $port3"
+wait_banner "$log3" "$pid3" 60
+grep -qxF "kdbx-gateway is running at https://127.0.0.1:$port3" "$log3" || fail "TLS run: no https:// URL printed"
+[[ $(grep -c '^curl -s --cacert ' "$log3" || true) -eq 2 ]] || fail "TLS run: the curl lines do not both use --cacert"
+check_curls "$log3" "$port3" tls https
+note "TLS run: served https://, both curl lines answered 200 with --cacert"
+stop_start "$pid3" "$port3"
 
 passed=true
