@@ -72,6 +72,27 @@ fi
 vault=${KDBX_PATH:-${MATTSTASH_DB_PATH:-data/vault.kdbx}}
 created_demo=false
 if [[ -e $vault ]]; then
+  # Where the demo was made, the gateway picks up its password and keys files by default, whatever
+  # vault it serves: the demo's password cannot open another vault (and the error would name a file
+  # the user never chose), and the demo's key, in clear in secrets/, would read the user's vault and
+  # be printed below as theirs. Refuse before serving, naming those files and what replaces them.
+  if [[ ! $vault -ef data/vault.kdbx ]] && grep -Eqs '^[[:space:]]*demo:' secrets/api_keys.txt; then
+    defaults=
+    settings=
+    if [[ -z ${KDBX_PASSWORD-}${KDBX_PASSWORD_FILE-}${KDBX_KEYFILE-} && -e secrets/kdbx_password.txt ]]; then
+      defaults=secrets/kdbx_password.txt
+      settings="KDBX_PASSWORD_FILE to its password file"
+    fi
+    if [[ -z ${API_KEYS_FILE-}${MATTSTASH_API_KEYS_FILE-} ]]; then
+      defaults="${defaults:+$defaults and }secrets/api_keys.txt (its key 'demo' would read your vault)"
+      settings="${settings:+$settings and }API_KEYS_FILE to your keys file (bin/kdbx-gateway keygen makes a key and its line)"
+    fi
+    if [[ -n $defaults ]]; then
+      vault_variable=KDBX_PATH
+      [[ -n ${KDBX_PATH-} ]] || vault_variable=MATTSTASH_DB_PATH
+      die "$vault_variable is $vault, not the demo vault, but the demo's $defaults would be used for it by default: for your own vault, set $settings"
+    fi
+  fi
   say "using the existing vault $vault"
 else
   # `demo` writes data/vault.kdbx with a random password; the server must then read that
@@ -281,7 +302,9 @@ echo "curl $curl_options -H $header $(quoted_url /api/v1/db-url/db-prod)"
 if [[ $curl_options == '-s -k' ]]; then
   echo "(-k: curl does not accept $TLS_CERT_FILE for $connect_host with --cacert: ${tls_refused:-it refused it})"
 fi
-if [[ $created_demo != true && $key_name != demo ]]; then
+# The demo's entries only where the demo's key opens the demo's vault; a key merely named demo is
+# no proof when the vault is another.
+if [[ $created_demo != true && ! ($key_name == demo && $vault -ef data/vault.kdbx) ]]; then
   echo "(db-prod is in the demo vault; in your own vault, list the names at $url/api/v1/credentials)"
 fi
 echo

@@ -2,7 +2,8 @@
 # Smoke test of ./start.sh, the README's first command, on a fresh clone as a user gets it:
 # the first run installs, builds, creates the demo vault and serves it; the curl lines it prints
 # work when pasted; Ctrl-C (SIGINT) stops it; a second run reuses everything and prints the same key;
-# with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and its curl lines check the certificate.
+# with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and its curl lines check the certificate;
+# KDBX_PATH naming another vault is refused while the demo's password and keys files would serve it.
 #
 #   test/smoke/start-sh.sh                        # clone the committed tree (what CI runs)
 #   SMOKE_SOURCE=worktree test/smoke/start-sh.sh  # copy the working tree instead (uncommitted files too)
@@ -23,6 +24,8 @@ clone=$tmp/clone
 log1=$tmp/start-1.log
 log2=$tmp/start-2.log
 log3=$tmp/start-tls.log
+log4=$tmp/start-own.log
+log5=$tmp/start-refused.log
 started=   # process groups started here (each the pid of a start.sh)
 passed=false
 started_at=$SECONDS
@@ -49,7 +52,7 @@ finish() {
   if [[ $rc -eq 0 && $passed == true ]]; then
     echo "start.sh smoke: 1 passed, 0 failed"
   else
-    for log in "$log1" "$log2" "$log3"; do
+    for log in "$log1" "$log2" "$log3" "$log4" "$log5"; do
       [[ -f $log ]] || continue
       echo "----- $(basename "$log") -----" >&2
       cat "$log" >&2
@@ -177,6 +180,20 @@ stop_start() {
   if port_open "$port"; then fail "port $port still answers after start.sh stopped"; fi
 }
 
+# Runs ./start.sh where it must refuse: expect_refusal LOG PORT [NAME=VALUE...]. Still running after
+# 30 s, it did not refuse (and is stopped by finish); exit status 0 is no refusal either.
+expect_refusal() {
+  local status=0 until=$((SECONDS + 30))
+  run_start "$@"
+  while kill -0 "$start_pid" 2>/dev/null; do
+    ((SECONDS < until)) || fail "start.sh did not refuse within 30 s (${*:3})"
+    sleep 0.25
+  done
+  wait "$start_pid" || status=$?
+  started=${started/ $start_pid/}
+  [[ $status -ne 0 ]] || fail "start.sh exited with status 0 where it should refuse (${*:3})"
+}
+
 key_in() { sed -n 's/^API key: \([^ ]*\) (from .*/\1/p' "$1" | head -n 1; }
 
 # --- 2-4. First run: install, build, demo, serve -----------------------------------------------
@@ -246,5 +263,47 @@ grep -qxF "kdbx-gateway is running at https://127.0.0.1:$port3" "$log3" || fail 
 check_curls "$log3" "$port3" tls https
 note "TLS run: served https://, both curl lines answered 200 with --cacert"
 stop_start "$pid3" "$port3"
+
+# --- 9. Your own vault beside the demo's files ---------------------------------------------------
+# A vault of the user's own, with its password and keys files outside the clone (made by demo, so
+# that it opens quickly; its key renamed, as a user's would not be called demo).
+own=$tmp/own
+(cd "$clone" && KDBX_PATH=$own/my.kdbx KDBX_PASSWORD_FILE=$own/password.txt API_KEYS_FILE=$own/demo-keys.txt \
+  node dist/server/main.js demo) >/dev/null || fail "could not make a second vault with demo"
+(umask 077 && sed 's/^demo:/mine:/' "$own/demo-keys.txt" >"$own/keys.txt")
+own_key=$(sed -n 's/^mine://p' "$own/keys.txt")
+# Only KDBX_PATH, then with the password file alone: refused in one line that names the demo's files
+# picked up by default and the settings that replace them; nothing serves, no key is shown.
+for setting in "" "KDBX_PASSWORD_FILE=$own/password.txt"; do
+  what=${setting:-KDBX_PATH alone}
+  port5=$(free_port)
+  expect_refusal "$log5" "$port5" ${setting:+"$setting"} KDBX_PATH="$own/my.kdbx"
+  refusal=$(grep -v -e '^start.sh: dependencies up to date' -e '^start.sh: build up to date' "$log5" || true)
+  [[ $(wc -l <<<"$refusal") -eq 1 && $refusal == "start.sh: KDBX_PATH is $own/my.kdbx, not the demo vault, "* ]] ||
+    fail "$what: not one line naming KDBX_PATH"
+  [[ $refusal == *secrets/api_keys.txt* && $refusal == *API_KEYS_FILE* ]] ||
+    fail "$what: the refusal does not name secrets/api_keys.txt and API_KEYS_FILE"
+  if [[ -z $setting ]]; then
+    [[ $refusal == *secrets/kdbx_password.txt* && $refusal == *KDBX_PASSWORD_FILE* ]] ||
+      fail "$what: the refusal does not name secrets/kdbx_password.txt and KDBX_PASSWORD_FILE"
+  elif [[ $refusal == *kdbx_password.txt* ]]; then
+    fail "$what: the refusal names the demo's password file, which was not used"
+  fi
+  if grep -qF -e "$key1" -e 'db-prod' "$log5"; then fail "$what: printed the demo's key or entry names"; fi
+  if port_open "$port5"; then fail "$what: something answers on port $port5"; fi
+done
+note "KDBX_PATH with the demo's password or keys files by default is refused in one line"
+# With both files named, it serves that vault and shows that vault's key, never the demo's.
+port4=$(free_port)
+run_start "$log4" "$port4" KDBX_PATH="$own/my.kdbx" KDBX_PASSWORD_FILE="$own/password.txt" API_KEYS_FILE="$own/keys.txt"
+pid4=$start_pid
+wait_banner "$log4" "$pid4" 60
+[[ $(key_in "$log4") == "$own_key" ]] || fail "own vault: printed the key '$(key_in "$log4")', not the one in $own/keys.txt"
+if grep -qF "$key1" "$log4"; then fail "own vault: printed the demo's key"; fi
+grep -qF '(db-prod is in the demo vault; in your own vault, list the names at ' "$log4" ||
+  fail "own vault: the demo's entry names are not marked as the demo's"
+check_curls "$log4" "$port4" own
+note "own vault with KDBX_PASSWORD_FILE and API_KEYS_FILE: served with its own key"
+stop_start "$pid4" "$port4"
 
 passed=true
