@@ -16,7 +16,8 @@ die() { printf 'start.sh: %s\n' "$*" >&2; exit 1; }
 # Paths in the environment are relative to where the user ran the script; make them absolute
 # before moving to the repository, so that `KDBX_PATH=my.kdbx ../kdbx-gateway/start.sh` works.
 for variable in KDBX_PATH KDBX_PASSWORD_FILE KDBX_KEYFILE API_KEYS_FILE API_KEY_FILE \
-  MATTSTASH_DB_PATH MATTSTASH_API_KEY_FILE MATTSTASH_API_KEYS_FILE TLS_CERT_FILE TLS_KEY_FILE; do
+  MATTSTASH_DB_PATH MATTSTASH_API_KEY_FILE MATTSTASH_API_KEYS_FILE TLS_CERT_FILE TLS_KEY_FILE \
+  AUDIT_LOG_FILE RATE_LIMIT_REDIS_URL_FILE; do
   value=${!variable-}
   if [[ -n $value && $value != /* ]]; then
     export "$variable=$PWD/$value"
