@@ -35,12 +35,17 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly extras: ProblemExtras | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /**
+   * The query parameter whose value was refused, when the detail shows that value: a space in it
+   * may be a `+` the client meant literally, and the problem handler, which sees the raw query, says so.
+   */
+  readonly parameter: string | undefined;
 
   constructor(
     code: ErrorCode,
     status: number,
     detail: string,
-    options: { extras?: ProblemExtras; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { extras?: ProblemExtras; headers?: Record<string, string>; cause?: unknown; parameter?: string } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
@@ -48,12 +53,15 @@ export class GatewayError extends Error {
     this.status = status;
     this.extras = options.extras;
     this.headers = options.headers;
+    this.parameter = options.parameter;
   }
 }
 
 export const badRequest = (detail: string, code: ErrorCode = 'bad_request'): GatewayError =>
   new GatewayError(code, 400, detail);
-export const badQuery = (detail: string): GatewayError => new GatewayError('bad_query', 400, detail);
+/** `parameter`: the query parameter whose value the detail shows (see GatewayError.parameter). */
+export const badQuery = (detail: string, parameter?: string): GatewayError =>
+  new GatewayError('bad_query', 400, detail, parameter === undefined ? {} : { parameter });
 export const notFound = (detail: string): GatewayError => new GatewayError('not_found', 404, detail);
 export const forbidden = (detail: string): GatewayError => new GatewayError('forbidden', 403, detail);
 export const unprocessable = (detail: string): GatewayError =>

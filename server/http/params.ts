@@ -1,10 +1,14 @@
 // Request parameters: one zod schema per route, and 400s that say which parameter was wrong and why.
+import { unescape as unescapeQuery } from 'node:querystring';
 import { z } from 'zod';
 import { badQuery, badRequest, notFound } from '../errors';
 import { BOOLEAN_WORDS } from '../config-parsers';
 import { closest, hasControl, quote } from '../text';
 
 const MAX_NAME = 255;
+
+// Marks a refusal whose detail does not show the received value, so no '+' hint goes with it.
+const VALUE_NOT_SHOWN = 'valueNotShown';
 
 /** `true/false/1/0/yes/no` in any case; empty means the default (API.md §13.18). */
 export const bool = (fallback: boolean) =>
@@ -57,7 +61,8 @@ export const text = z
   .transform((raw, ctx) => {
     if (raw === undefined) return undefined;
     if ([...raw].length > MAX_NAME || hasControl(raw)) {
-      ctx.addIssue({ code: 'custom', message: 'must be at most 255 characters with no control characters' });
+      // The detail does not show the value, and neither its length nor a control character is a '+'.
+      ctx.addIssue({ code: 'custom', message: 'must be at most 255 characters with no control characters', params: { [VALUE_NOT_SHOWN]: true } });
       return z.NEVER;
     }
     return raw;
@@ -115,9 +120,29 @@ export function parseQuery<S extends Shape>(shape: S, query: unknown): Parsed<S>
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'query');
-    throw badQuery(`query parameter '${name}' ${issue?.message ?? 'is not valid'}`);
+    const shown = issue !== undefined && !(issue.code === 'custom' && issue.params?.[VALUE_NOT_SHOWN] === true);
+    throw badQuery(`query parameter '${name}' ${issue?.message ?? 'is not valid'}`, shown ? name : undefined);
   }
   return result.data as Parsed<S>;
+}
+
+export const PLUS_HINT = " (a '+' in a URL query means a space: write it as %2B)";
+
+/**
+ * The hint for a refused value of `parameter` that was sent with a literal `+`: the query is parsed
+ * the standard way (`+` is a space, so `driver=postgresql+psycopg` arrives as `postgresql psycopg`),
+ * and guessing a `+` back would make `%20` and `+` mean different things. So the value is refused
+ * as received, and the detail says why it holds a space the client never typed.
+ */
+export function plusHint(url: string, parameter: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return '';
+  for (const pair of url.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    // Names are compared decoded, as the query parser gave them to the route.
+    if (eq > 0 && pair.slice(eq + 1).includes('+') && unescapeQuery(pair.slice(0, eq).replaceAll('+', ' ')) === parameter) return PLUS_HINT;
+  }
+  return '';
 }
 
 export type NameRef = { kind: 'uuid'; uuid: string } | { kind: 'name'; name: string };

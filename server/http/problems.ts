@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'winston';
 import { GatewayError, problemBody } from '../errors';
 import { quote } from '../text';
+import { plusHint } from './params';
 import './context';
 
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
@@ -28,7 +29,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     let extras;
     if (error instanceof GatewayError) {
       status = error.status;
-      detail = error.message;
+      detail = error.parameter === undefined ? error.message : `${error.message}${plusHint(req.originalUrl, error.parameter)}`;
       extras = error.extras;
       for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
     } else {

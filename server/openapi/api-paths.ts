@@ -45,7 +45,11 @@ const dbUrl = apiOperation({
     '400': apiBadRequest(
       `${NAME_400} An unknown dialect (with a hint), a malformed or mismatched \`driver\`, \`driver\` with \`format=jdbc\`, ` +
         '`format=jdbc` for mongodb or redis, a bad `format`, boolean or `version`.',
-      { ...NAME_400_EXAMPLES, dialect: "unknown dialect 'postgress' (did you mean 'postgresql'?); use one of postgresql, mysql, mariadb, mssql, oracle, mongodb, redis" },
+      {
+        ...NAME_400_EXAMPLES,
+        dialect: "unknown dialect 'postgress' (did you mean 'postgresql'?); use one of postgresql, mysql, mariadb, mssql, oracle, mongodb, redis",
+        plusSign: `driver 'postgresql psycopg' is not a driver name: use letters, digits and '_' only, as in 'psycopg' (a '+' in a URL query means a space: write it as %2B)`,
+      },
     ),
     '403': forbidden(`${POLICY_403} Or \`mask_password=false\` with a key that may not reveal.`, {
       ...POLICY_EXAMPLES,

@@ -128,9 +128,15 @@ export const PARAMETERS: Record<string, Parameter> = {
     required: false,
     description:
       "The driver alone (`psycopg` gives the scheme `postgresql+psycopg`); `postgresql+psycopg` is accepted when its " +
-      "dialect part matches the dialect in force, else 400. Default: the entry's `driver` field (or the driver in its " +
+      'dialect part matches the dialect in force, else 400. **In a URL query a `+` means a space**, so that value is ' +
+      'sent as `driver=postgresql%2Bpsycopg` (Swagger UI encodes it for you); a literal `+` arrives as a space and is ' +
+      "refused with a hint saying so, never guessed back into a `+`. Default: the entry's `driver` field (or the driver in its " +
       'URL scheme) when the dialect is the entry\'s own, else none. With `format=jdbc` it is 400.',
     schema: { type: 'string', maxLength: 255 },
+    examples: {
+      driver: { summary: 'The driver alone', value: 'psycopg' },
+      withDialect: { summary: 'With its dialect: in a URL, driver=postgresql%2Bpsycopg', value: 'postgresql+psycopg' },
+    },
   },
   Database: {
     name: 'database',

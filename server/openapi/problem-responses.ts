@@ -46,7 +46,9 @@ export function badRequest(own: string, examples: Record<string, string> = {}): 
     400,
     `Bad request. ${own} On every route: an unknown query parameter (not ignored, so a misspelt \`show_pasword=true\` ` +
       'cannot quietly answer masked values; the detail suggests the parameter meant), a parameter given twice, or a ' +
-      'request body (nothing here takes one; the connection is closed after the answer).',
+      'request body (nothing here takes one; the connection is closed after the answer). A refused value that was sent ' +
+      "with a literal `+` ends with `(a '+' in a URL query means a space: write it as %2B)`: the query is read the standard " +
+      'way, so `version=+2` arrives as ` 2`.',
     {
       unknownParameter: UNKNOWN_PARAMETER,
       repeatedParameter: "query parameter 'limit' is given more than once",

@@ -6,9 +6,10 @@ export type Dialect = 'postgresql' | 'mysql' | 'mariadb' | 'mssql' | 'oracle' | 
 
 /** The caller can fix its own request (400); only the vault's owner can fix the entry's data (422). */
 export type Origin = 'request' | 'entry';
-export const REFUSE: Readonly<Record<Origin, (detail: string) => GatewayError>> = {
-  request: badQuery,
-  entry: unprocessable,
+// `parameter` names the query parameter a request's refused value came from (the '+' hint needs it).
+export const REFUSE: Readonly<Record<Origin, (detail: string, parameter: string) => GatewayError>> = {
+  request: (detail, parameter) => badQuery(detail, parameter),
+  entry: (detail) => unprocessable(detail),
 };
 
 /** Everything resolved, ready to be written in one of the formats. */

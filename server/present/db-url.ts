@@ -119,7 +119,7 @@ export function buildDbUrl(source: DbUrlSource, request: DbUrlRequest): DbUrl {
 function requestDialect(text: string): Dialect {
   const name = text.toLowerCase();
   if (isDialect(name)) return name;
-  throw badQuery(`unknown dialect ${quoteName(text)}${didYouMean(name)}; use one of ${DIALECT_LIST}`);
+  throw badQuery(`unknown dialect ${quoteName(text)}${didYouMean(name)}; use one of ${DIALECT_LIST}`, 'dialect');
 }
 
 function declaredDialect(fields: DbUrlSource['fields'], scheme: SchemeParts | null): Declared | null {
@@ -175,6 +175,7 @@ function parseDriver(text: string, origin: Origin, subject: string): DriverSpec 
   if (!DRIVER_NAME.test(spec.name)) {
     throw REFUSE[origin](
       `${subject} ${quoteName(text)} is not a driver name: use letters, digits and '_' only, as in 'psycopg'`,
+      'driver',
     );
   }
   return spec;
@@ -185,6 +186,7 @@ function matchDriver(dialect: Dialect, spec: DriverSpec, origin: Origin, subject
     throw REFUSE[origin](
       `${subject} ${quoteName(spec.text)} is for dialect ${quoteName(spec.dialectPart)} but the dialect is '${dialect}'; ` +
         `give the driver alone, as '${spec.name}'`,
+      'driver',
     );
   }
   return spec.name;

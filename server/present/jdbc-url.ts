@@ -94,6 +94,7 @@ function oracleService({ database, databaseOrigin }: Target): string {
   if (ORACLE_SERVICE.test(service)) return service;
   throw REFUSE[databaseOrigin](
     `the Oracle service name ${quoteName(service)} cannot be written in a thin URL; use letters, digits and . _ $ # -`,
+    'database',
   );
 }
 

@@ -88,6 +88,49 @@ test('driver, database and format=jdbc', async () => {
   expect((await get('/api/v1/db-url/db-special?dialect=db2')).status).toBe(400);
 });
 
+describe("a '+' sent literally in the query is a space (API.md §13.28 writes driver=postgresql+psycopg)", () => {
+  const HINT = "(a '+' in a URL query means a space: write it as %2B)";
+  const detailOf = async (url: string): Promise<{ status: number; detail: string }> => {
+    const res = await get(url);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    return { status: res.status, detail: String((res.body as { detail: string }).detail) };
+  };
+
+  test('a refused value that came with a + says what the + became, and how to send one', async () => {
+    expect(await detailOf('/api/v1/db-url/db-special?driver=postgresql+psycopg')).toEqual({
+      status: 400,
+      detail: `driver 'postgresql psycopg' is not a driver name: use letters, digits and '_' only, as in 'psycopg' ${HINT}`,
+    });
+    expect(await detailOf('/api/v1/db-url/db-special?version=+2')).toEqual({
+      status: 400,
+      detail: `query parameter 'version' must be a version number from 1 to 9999999999, such as 3 or 0000000003 (received " 2") ${HINT}`,
+    });
+    expect((await detailOf('/api/v1/db-url/db-special?dialect=postgresql+psycopg')).detail).toMatch(/^unknown dialect 'postgresql psycopg'.* \(a '\+' in a URL query means a space: write it as %2B\)$/);
+    expect((await detailOf('/api/v1/db-url/db-special?mask_password=+false')).detail).toMatch(/\(received " false"\) \(a '\+' in a URL query/);
+    expect((await detailOf('/api/v1/db-url/history?format=jdbc&dialect=oracle&database=app+1')).detail).toMatch(/^the Oracle service name 'app 1' .* \(a '\+' in a URL query/);
+    // The parameter's name may itself be encoded: it is the value that matters.
+    expect((await detailOf('/api/v1/db-url/db-special?%64river=postgresql+psycopg')).detail).toContain(HINT);
+  });
+
+  test('the same value sent as %2B is what the contract accepts; a space is not taken as a +', async () => {
+    expect((await get('/api/v1/db-url/db-special?driver=postgresql%2Bpsycopg')).status).toBe(200);
+    expect((await get('/api/v1/db-url/db-special?version=%2B2')).status).toBe(400);
+    expect((await get('/api/v1/db-url/db-special?driver=postgresql%20psycopg')).status).toBe(400);
+  });
+
+  test('no hint where no + was sent, or where the + is not what was refused', async () => {
+    // A space sent as %20 was meant as a space.
+    expect((await detailOf('/api/v1/db-url/db-special?driver=postgresql%20psycopg')).detail).not.toContain(HINT);
+    // The + is in another parameter than the refused one.
+    expect((await detailOf('/api/v1/db-url/db-special?database=my+db&driver=bad-name')).detail).not.toContain(HINT);
+    // The refusal is not about the value's characters, or does not show the value.
+    expect((await detailOf('/api/v1/db-url/db-special?format=jdbc&driver=postgresql+psycopg')).detail).toBe('driver applies to format=url only; drop driver= or ask for format=url');
+    expect((await detailOf(`/api/v1/db-url/db-special?database=a+${'b'.repeat(300)}`)).detail).toBe("query parameter 'database' must be at most 255 characters with no control characters");
+    // A + that decodes to a space the parameter accepts is no error at all.
+    expect(((await get('/api/v1/db-url/db-special?database=my+db')).body as DbUrlBody).database).toBe('my db');
+  });
+});
+
 test('a whole URL in the entry gives dialect, database and its parameters', async () => {
   const body = (await get('/api/v1/db-url/mongo')).body as DbUrlBody;
   expect(body).toMatchObject({ dialect: 'mongodb', host: 'mongo.internal', port: 27017, database: 'admin' });

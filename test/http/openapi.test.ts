@@ -229,6 +229,8 @@ describe('the document', () => {
       'silently left out',
       'The name may contain `/`',
       '`%2F`',
+      'driver=postgresql%2Bpsycopg',
+      "(a '+' in a URL query means a space: write it as %2B)",
     ]) {
       expect({ phrase, found: text.includes(phrase) }).toEqual({ phrase, found: true });
     }
