@@ -7,6 +7,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'winston';
 import { identify, requireKey } from './access/authenticate';
 import type { KeyStore } from './access/key-ring';
+import type { KeysSource } from './access/reload-keys';
 import { auditTrail, rememberRouteBase, type AuditSink } from './audit';
 import type { Cidr, Rate } from './config-parsers';
 import { allowedIps } from './http/allowed-ips';
@@ -43,6 +44,11 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly holder: VaultHolder;
   readonly keys: KeyStore;
+  /**
+   * How to read the keys again, for POST /api/v1/admin/reload (main.ts reads the files). Absent: no
+   * keys file, and the admin reload says so.
+   */
+  readonly keysSource?: KeysSource;
   /** The package version, for /health. */
   readonly version: string;
   readonly access?: AccessSettings;
@@ -103,7 +109,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   api.use(requireKey);
   api.use(credentialsRouter({ holder: deps.holder, now }));
   api.use(dbUrlRouter({ holder: deps.holder }));
-  api.use(adminRouter({ holder: deps.holder, logger: deps.logger }));
+  api.use(adminRouter({ holder: deps.holder, keys: deps.keys, keysSource: deps.keysSource, logger: deps.logger, metrics: deps.metrics }));
   api.use(routeNotFound);
   app.use(API_BASE, api);
 

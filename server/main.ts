@@ -8,7 +8,8 @@ import type { Writable } from 'node:stream';
 import path from 'node:path';
 // Every other module loads when its command runs: `check` and `serve` start the vault's KDF first
 // and load the rest (kdbxweb; for serve winston, Express...) while it runs on other threads.
-import type { KeyRing, KeyStore } from './access/key-ring';
+import type { KeyRing } from './access/key-ring';
+import type { KeysSource } from './access/reload-keys';
 import type { Metrics } from './metrics';
 import type { SharedLimitStores } from './rate-limit-store';
 import type { Config, ConfigIo, Env } from './config';
@@ -225,6 +226,9 @@ async function serve(env: Env): Promise<void> {
       return ring;
     };
     const keys = new KeyStore(readKeys());
+    // The keys file and API_KEY_FILE make one key ring: the watcher and the admin reload read both again.
+    const keyFiles = [config.keysFilePath, config.apiKeyFile?.path ?? null].filter((f): f is string => f !== null);
+    const keysSource: KeysSource | undefined = keyFiles.length > 0 ? { files: keyFiles, read: readKeys } : undefined;
     const demoKey = load.demoKeyWarning(config, keys.current());
     if (demoKey !== null) logger.warn(demoKey);
     // The HTTP side loads while the KDF, already started, runs on other threads.
@@ -235,6 +239,7 @@ async function serve(env: Env): Promise<void> {
       import('./rate-limit-store'),
       import('./http/server-settings'),
       import('./file-watcher'),
+      import('./access/reload-keys'),
     ]);
     // A vault that fails to open is the error to report; this one is awaited, and so reported, otherwise.
     serving.catch(() => undefined);
@@ -249,13 +254,14 @@ async function serve(env: Env): Promise<void> {
       format: snapshot?.info.format,
       ...(build === null ? {} : { kdf: snapshot?.info.kdf.name, kdfBuild: build }),
     });
-    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS, tcpSocketOf }, { watchFiles }] = await serving;
+    const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS, tcpSocketOf }, { watchFiles }, { reloadKeys }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
     const app = createApp({
       logger,
       holder,
       keys,
+      ...(keysSource ? { keysSource } : {}),
       version: packageVersion(),
       access: { ...config, limitStore: shared ? (prefix: string) => shared.storeFor(prefix) : undefined },
       audit: streamAuditSink(config.auditLogFile === null ? stdout : openAppend(batchedOutput, 'AUDIT_LOG_FILE', config.auditLogFile), (text) => redactor.scrub(text)),
@@ -276,7 +282,10 @@ async function serve(env: Env): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
-    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, keys, logger, metrics, readKeys, readAt) : [];
+    const reloadKeysNow = (): void => {
+      reloadKeys(keys, keysSource, { logger, metrics });
+    };
+    const watchers = config.reload === 'watch' ? watchForChanges(watchFiles, load, config, holder, logger, keysSource, reloadKeysNow, readAt) : [];
     if (config.reload === 'watch' && config.tls && server instanceof https.Server) {
       watchers.push(watchTls(watchFiles, server, config.tls, logger, metrics, createSecureContext, readAt));
     }
@@ -373,7 +382,7 @@ function watchTls(
 function watchForChanges(
   watchFiles: typeof import('./file-watcher').watchFiles,
   { LoadError }: typeof import('./load'),
-  config: Config, holder: VaultHolder, keys: KeyStore, logger: Logger, metrics: Metrics | undefined, readKeys: () => KeyRing, readAt: number): FileWatcher[] {
+  config: Config, holder: VaultHolder, logger: Logger, keysSource: KeysSource | undefined, reloadKeysNow: () => void, readAt: number): FileWatcher[] {
   const vaultFiles = [config.vaultPath, config.passwordFile, config.keyFilePath].filter((f): f is string => f !== null);
   const watchers = [
     watchFiles(vaultFiles, {
@@ -390,24 +399,14 @@ function watchForChanges(
       },
     }),
   ];
-  // The keys file and API_KEY_FILE make one key ring: a change to either loads both again.
-  const keyFiles = [config.keysFilePath, config.apiKeyFile?.path ?? null].filter((f): f is string => f !== null);
-  if (keyFiles.length > 0) {
+  // A change to either file loads both again (reloadKeys logs and counts the outcome).
+  if (keysSource !== undefined) {
     watchers.push(
-      watchFiles(keyFiles, {
+      watchFiles([...keysSource.files], {
         pollMs: POLL_MS,
         readAt,
         onChange: () => {
-          try {
-            const ring = readKeys();
-            keys.swap(ring);
-            metrics?.keysReloaded(true);
-            logger.info('keys reloaded', { path: keyFiles.join(', '), keys: ring.size });
-          } catch (error) {
-            metrics?.keysReloaded(false);
-            const code = error instanceof LoadError ? error.code : 'Unknown';
-            logger.warn('keys file reload failed; the previous keys stay in force', { code, reason: (error as Error).message });
-          }
+          reloadKeysNow();
           return Promise.resolve();
         },
       }),

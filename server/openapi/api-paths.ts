@@ -74,19 +74,27 @@ const reload = apiOperation(
   {
     id: 'reloadVault',
     tag: 'Admin',
-    summary: 'Reload the vault now',
+    summary: 'Read the keys file and reload the vault now',
     description:
-      'Opens the vault file again and swaps it in at once (requests see the old vault or the new one, never a mix). ' +
+      'Reads the API keys file again (`keys` in the answer), then opens the vault file again and swaps it in at once ' +
+      '(requests see the old vault or the new one, never a mix). With `RELOAD=off` this is how keys are rotated without ' +
+      'a restart; with `RELOAD=watch` it does now what the watcher would do on the next change. A keys file that does not ' +
+      'load keeps the previous keys, says so in `keys`, and does not stop the vault reload. ' +
       'Admin keys only: text-file keys and `API_KEY` are; YAML/JSON keys need `admin: true`. No body.',
     responses: {
-      '200': json('Reloaded', 'Reloaded; `entries` counts live entries.', EXAMPLES.reloaded),
+      '200': json('Reloaded', 'Reloaded; `entries` counts live entries; `keys` says whether the keys file was read again.', EXAMPLES.reloaded),
       '400': apiBadRequest('This route takes no query parameters.'),
       '403': forbidden('The key may not call admin routes.', { admin: 'this API key may not call admin routes' }),
       '409': problem(
         409,
         "The file could not be opened (kdbxweb's error code in `detail`: `FileCorrupt`, `InvalidKey`, `BadSignature`, " +
-          "`OutOfMemory` when the new vault does not fit the heap, or the file system's), or the gateway has no vault file to reload. The last good vault stays served.",
-        { failed: 'reload failed (InvalidKey): invalid key; the last good vault is still served' },
+          "`OutOfMemory` when the new vault does not fit the heap, or the file system's), or the gateway has no vault file to reload. The last good vault stays served. " +
+          'The keys file was read again all the same: `keys` says how that went.',
+        {
+          failed:
+            'reload failed (InvalidKey): invalid key; the last good vault is still served; the keys file was read again (3 keys in force)',
+        },
+        { extras: { keys: EXAMPLES.reloaded.keys } },
       ),
     },
   },

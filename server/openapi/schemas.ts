@@ -49,7 +49,18 @@ export const EXAMPLES = {
     database: 'app',
   },
   totp: { code: '492039', period: 30, digits: 6, algorithm: 'SHA1', expires_in: 17 },
-  reloaded: { status: 'reloaded', entries: 42 },
+  reloaded: { status: 'reloaded', entries: 42, keys: { status: 'reloaded', count: 3 } },
+  keysFailed: {
+    status: 'failed',
+    count: 3,
+    code: 'KeysFileInvalid',
+    detail: "API_KEYS_FILE: /run/secrets/api_keys.txt: line 4: a sha256: value must be 64 hexadecimal characters; the previous keys stay in force",
+  },
+  keysNoFile: {
+    status: 'no_file',
+    count: 1,
+    detail: 'no keys file is configured (API_KEYS_FILE, API_KEY_FILE): the keys in force change only with a restart',
+  },
   ready: { status: 'ready' },
   notReady: { status: 'not_ready', reason: 'the vault has not been loaded yet' },
 } as const;
@@ -117,6 +128,7 @@ const problem: Schema = {
       items: { type: 'string' },
       description: 'Only on 409 for a name several entries share: the paths (or `uuid:` addresses) to ask for instead.',
     },
+    keys: { ...ref('KeysReload'), description: "Only on the admin reload's 409: the keys file was read again even though the vault was not." },
   },
   examples: [{ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Credential not found: db-prod' }],
 };
@@ -190,13 +202,43 @@ const SCHEMAS: Record<string, Schema> = {
   },
   Reloaded: {
     type: 'object',
-    required: ['status', 'entries'],
+    required: ['status', 'entries', 'keys'],
     additionalProperties: false,
     properties: {
-      status: { type: 'string', const: 'reloaded' },
+      status: { type: 'string', const: 'reloaded', description: 'The vault was opened again and is served.' },
       entries: { type: 'integer', minimum: 0, description: 'Live entries outside the Recycle Bin, as `kdbx-gateway check` counts them.' },
+      keys: ref('KeysReload'),
     },
-    examples: [EXAMPLES.reloaded],
+    examples: [EXAMPLES.reloaded, { status: 'reloaded', entries: 42, keys: EXAMPLES.keysFailed }],
+  },
+  KeysReload: {
+    type: 'object',
+    description:
+      'What the admin reload did with the API keys. It reads the keys file (`API_KEYS_FILE`, and `API_KEY_FILE`) again ' +
+      'every time, with `RELOAD=off` too, before the vault and whatever becomes of it: a rotated key works and a removed ' +
+      'one is refused from this answer on. A keys file that does not load changes nothing (`failed`): the previous keys ' +
+      'stay in force and the vault reload still goes ahead.',
+    required: ['status', 'count'],
+    additionalProperties: false,
+    properties: {
+      status: {
+        type: 'string',
+        enum: ['reloaded', 'failed', 'no_file'],
+        description:
+          '`reloaded`: the keys read now are in force. `failed`: they did not load; the previous keys stay. `no_file`: ' +
+          'no keys file is configured (keys from `API_KEY` alone), so there was nothing to read.',
+      },
+      count: { type: 'integer', minimum: 1, description: 'The keys in force after this reload.' },
+      code: {
+        type: 'string',
+        description: 'With `failed`: why, as a stable code (`KeysFileInvalid`, `NoKeys`, or the file system\'s, such as `ENOENT`).',
+      },
+      detail: {
+        type: 'string',
+        description: 'With `failed` and `no_file`: what happened, naming the variable, file and line, never a key.',
+      },
+    },
+    examples: [EXAMPLES.reloaded.keys, EXAMPLES.keysFailed, EXAMPLES.keysNoFile],
   },
   Ready: {
     type: 'object',

@@ -1,9 +1,15 @@
 // Rate limits, client addresses behind proxies, the IP allowlist, CORS, the audit trail and metrics.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { KeyRing } from '../../server/access/key-ring';
 import { parseKeysFile } from '../../server/access/load-keys';
+import type { KeysSource } from '../../server/access/reload-keys';
 import { OPEN_ACCESS, type AccessSettings } from '../../server/app';
+import { loadConfig } from '../../server/config';
 import { parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy } from '../../server/config-parsers';
+import { loadKeys } from '../../server/load';
 import { buildApp, type TestApp } from '../support/app';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
 import { snapshotOf } from '../support/vault';
@@ -287,5 +293,91 @@ describe('metrics', () => {
     fail = false;
     expect((await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A)).status).toBe(200);
     expect(await failing()).toBe('0');
+  });
+});
+
+describe('admin reload reads the keys file again (RELOAD=off rotates keys this way)', () => {
+  const ROTATED = 'ops-key-rotated-5e21b8';
+  mustNotLeak(ROTATED);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kdbx-admin-reload-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The keys file on disk, read back as main.ts reads it (loadConfig, then loadKeys). */
+  function withKeysFile(text: string, loader?: () => Promise<Snapshot>): { t: TestApp; write: (text: string) => void } {
+    const file = path.join(dir, 'api_keys.txt');
+    writeFileSync(file, text);
+    const config = loadConfig({ KDBX_PASSWORD: VAULT_PASSWORD, API_KEYS_FILE: file }, { readText: (f) => readFileSync(f, 'utf8'), exists: existsSync });
+    const keysSource: KeysSource = { files: [file], read: () => loadKeys(config) };
+    const t = buildApp({ snapshot, keysText: text, metrics: true, loader: loader ?? (() => Promise.resolve(snapshot)), keysSource });
+    return { t, write: (next) => writeFileSync(file, next) };
+  }
+  const reload = (t: TestApp, key = KEY_A) => request(t.app).post('/api/v1/admin/reload').set('X-API-Key', key);
+  // The fast lane answers the first; Express alone the second.
+  const statuses = async (t: TestApp, key: string): Promise<number[]> => [
+    (await request(t.app).get('/api/v1/credentials/db').set('X-API-Key', key)).status,
+    (await request(t.app).get('/api/v1/credentials/db/versions').set('X-API-Key', key)).status,
+  ];
+
+  test('a key added to the file works after the reload, and a removed one stops, on both paths', async () => {
+    const { t, write } = withKeysFile(KEYS);
+    write(`alpha:${KEY_A}\nrotated:${ROTATED}\n`);
+    expect(await statuses(t, ROTATED)).toEqual([401, 401]);
+    const res = await reload(t);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'reloaded', entries: 1, keys: { status: 'reloaded', count: 2 } });
+    expect(await statuses(t, ROTATED)).toEqual([200, 200]);
+    expect(await statuses(t, KEY_B)).toEqual([401, 401]);
+    expect(await statuses(t, KEY_A)).toEqual([200, 200]);
+    const text = (await request(t.app).get('/metrics')).text;
+    expect(text).toMatch(/^kdbx_gateway_keys_reloads_total\{result="success"\} 1$/m);
+    const logged = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'keys reloaded');
+    expect(logged).toMatchObject({ level: 'info', keys: 2, key: 'alpha' });
+  });
+
+  test('a broken keys file keeps the previous keys, says why in the answer, and the vault still reloads', async () => {
+    const { t, write } = withKeysFile(KEYS);
+    write(`alpha:${KEY_A}\nsha256:not-a-hash\nrotated:${ROTATED}\n`);
+    const res = await reload(t);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('reloaded');
+    expect(res.body.entries).toBe(1);
+    expect(res.body.keys).toEqual({ status: 'failed', count: 2, code: 'KeysFileInvalid', detail: expect.stringMatching(/^API_KEYS_FILE: .*api_keys\.txt: line 2: .*; the previous keys stay in force$/) });
+    expect(await statuses(t, KEY_B)).toEqual([200, 200]);
+    expect(await statuses(t, ROTATED)).toEqual([401, 401]);
+    const text = (await request(t.app).get('/metrics')).text;
+    expect(text).toMatch(/^kdbx_gateway_keys_reloads_total\{result="failure"\} 1$/m);
+    expect(text).toMatch(/^kdbx_gateway_keys_reload_failing 1$/m);
+    const warned = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'keys file reload failed; the previous keys stay in force');
+    expect(warned).toMatchObject({ level: 'warn', code: 'KeysFileInvalid', key: 'alpha', reason: expect.stringMatching(/line 2/) });
+    // An empty file and a missing one are refused the same way.
+    write('# nothing here\n');
+    expect((await reload(t)).body.keys).toMatchObject({ status: 'failed', count: 2, code: 'NoKeys' });
+    rmSync(path.join(dir, 'api_keys.txt'));
+    expect((await reload(t)).body.keys).toMatchObject({ status: 'failed', count: 2, code: 'ENOENT' });
+    expect(await statuses(t, KEY_A)).toEqual([200, 200]);
+  });
+
+  test('a vault that fails to open is 409, and its answer says the keys were read all the same', async () => {
+    const { t, write } = withKeysFile(KEYS, () => Promise.reject(Object.assign(new Error('bad file'), { code: 'FileCorrupt' })));
+    write(`alpha:${KEY_A}\nrotated:${ROTATED}\n`);
+    const res = await reload(t);
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toBe('reload failed (FileCorrupt): bad file; the last good vault is still served; the keys file was read again (2 keys in force)');
+    expect(res.body.keys).toEqual({ status: 'reloaded', count: 2 });
+    expect(await statuses(t, ROTATED)).toEqual([200, 200]);
+  });
+
+  test('without a keys file the answer says there was none to read', async () => {
+    const t = build({});
+    const res = await request(t.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A);
+    expect(res.status).toBe(409); // this app has no vault file either
+    const withVault = buildApp({ snapshot, keysText: KEYS, loader: () => Promise.resolve(snapshot) });
+    const ok = await request(withVault.app).post('/api/v1/admin/reload').set('X-API-Key', KEY_A);
+    expect(ok.status).toBe(200);
+    expect(ok.body.keys).toEqual({ status: 'no_file', count: 2, detail: expect.stringMatching(/^no keys file is configured/) });
   });
 });

@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { KeyRing, KeyStore } from '../../server/access/key-ring';
 import { parseKeysFile } from '../../server/access/load-keys';
+import type { KeysSource } from '../../server/access/reload-keys';
 import { createApp, type AccessSettings, type GatewayApp } from '../../server/app';
 import type { AuditLine } from '../../server/audit';
 import { Redactor, createLogger } from '../../server/logger';
@@ -30,6 +31,8 @@ export function buildApp(options: {
   redact?: string[];
   access?: AccessSettings;
   metrics?: boolean;
+  /** How the admin reload reads the keys again; absent, as with no keys file. */
+  keysSource?: KeysSource;
 }): TestApp {
   const logs: string[] = [];
   const audit: AuditLine[] = [];
@@ -51,6 +54,7 @@ export function buildApp(options: {
     logger,
     holder,
     keys,
+    ...(options.keysSource ? { keysSource: options.keysSource } : {}),
     version: '0.0.0-test',
     audit: {
       write(line) {
