@@ -1,5 +1,6 @@
 // Reads the vault, its password and key file, and the keys file from disk: at start-up and on reload.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { KeyRing } from './access/key-ring';
 import { KeysFileError, type ClearKey } from './access/keys-file';
 import { buildKeyRing, parseKeysFile } from './access/load-keys';
@@ -105,7 +106,8 @@ function currentApiKey(config: Config): string | null {
  * clear beside the demo vault, and it reads the user's own vault as well as anyone's.
  */
 export function demoKeyWarning(config: Config, ring: KeyRing): string | null {
-  if (config.keysFilePath !== DEFAULT_KEYS_FILE || config.vaultPath === DEFAULT_VAULT || !ring.names.includes('demo')) return null;
+  // By place, not spelling: ./start.sh hands the demo vault over as an absolute path.
+  if (config.keysFilePath !== DEFAULT_KEYS_FILE || path.resolve(config.vaultPath) === path.resolve(DEFAULT_VAULT) || !ring.names.includes('demo')) return null;
   return `${DEFAULT_KEYS_FILE}, picked up by default, holds the demo's key 'demo', which can read ${config.vaultPath} too: remove its line, or name your keys file with API_KEYS_FILE`;
 }
 

@@ -298,8 +298,10 @@ describe('each misconfiguration stops with one line', () => {
     expect(res.stderr).toBe(
       `kdbx-gateway: warning: secrets/api_keys.txt, picked up by default, holds the demo's key 'demo', which can read ${own} too: remove its line, or name your keys file with API_KEYS_FILE\n`,
     );
-    // Beside the demo vault itself, nothing to say.
+    // Beside the demo vault itself, nothing to say, however its path is written.
     expect(run(['check'], { cwd: demo.dir }).stderr).toBe('');
+    expect(run(['check'], { cwd: demo.dir, env: { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx') } }).stderr).toBe('');
+    expect(run(['check'], { cwd: demo.dir, env: { KDBX_PATH: './data//vault.kdbx' } }).stderr).toBe('');
   });
 
   test('the wrong password never reaches the output', () => {
