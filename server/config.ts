@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log-levels';
-import { closest } from './text';
+import { closest, mostAlike } from './text';
 import { ConfigError, parseBool, parseCidrs, parseOrigins, parseRate, parseTrustProxy, type Cidr, type Rate } from './config-parsers';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -68,6 +68,10 @@ const KNOWN = [
 // Words only the gateway's settings use: a near miss of one (ALLOWED_IP, RATE_LIMT) is a typo that
 // would leave a protection off. Names such as HOME or LOGNAME belong to the system and are left alone.
 const OUR_WORDS = /^(ALLOWED|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
+// Prefixes that begin a setting and nothing of the system's: any other name under one is a setting
+// misspelt by more than a letter or two (TLS_CERT, ALLOW_IPS, AUDIT_LOG, CORS_ALLOWED_ORIGINS), and
+// the protection it was meant to turn on stays off without a word. Named with the setting nearest it.
+const FAMILIES = ['TLS_', 'ALLOW', 'AUDIT_', 'CORS_', 'RATE_LIMIT', 'AUTH_FAIL', 'TRUST_PROXY'];
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
  'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
@@ -140,17 +144,32 @@ function choice<T extends string>(variable: string, raw: string | undefined, all
   return fail(`${variable} must be one of ${allowed.join(', ')} (received ${JSON.stringify(raw)})${hint ? `; did you mean ${hint}?` : ''}`);
 }
 
+/**
+ * Kubernetes gives a pod variables for every Service in its namespace (one named tls-proxy gives
+ * TLS_PROXY_SERVICE_HOST and TLS_PROXY_PORT=tcp://…): not settings, misspelt or otherwise.
+ */
+function isServiceLink(name: string, value: string | undefined): boolean {
+  if (/_SERVICE_(HOST|PORT)(_|$)/.test(name) || /_PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(name)) return true;
+  return /_PORT$/.test(name) && /^(tcp|udp|sctp):\/\//.test(value ?? '');
+}
+
 function warningsFor(env: Env): string[] {
   const warnings: string[] = [];
-  for (const name of Object.keys(env)) {
+  for (const [name, value] of Object.entries(env)) {
+    if (KNOWN.includes(name) || isServiceLink(name, value)) continue;
+    const family = FAMILIES.find((prefix) => name.toUpperCase().startsWith(prefix));
     if (NOT_YET.includes(name) || NOT_YET.some((n) => name === `${n}_FILE`)) {
       warnings.push(`${name} is set but this version of kdbx-gateway does not support it yet; it has no effect`);
-    } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !name.startsWith('KDBX_GATEWAY_') && !KNOWN.includes(name)) {
+    } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !name.startsWith('KDBX_GATEWAY_')) {
       // KDBX_GATEWAY_* belongs to the client commands and to Kubernetes' service links for a Service
       // named kdbx-gateway (KDBX_GATEWAY_SERVICE_HOST, …): neither is a typo.
       const hint = closest(name, KNOWN);
       warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
-    } else if (OUR_WORDS.test(name) && !KNOWN.includes(name)) {
+    } else if (family !== undefined) {
+      // However far off: within the family the one most alike is the one meant (TLS_CERT is TLS_CERT_FILE).
+      const hint = mostAlike(name, KNOWN.filter((known) => known.startsWith(family)));
+      warnings.push(`${name} is not a kdbx-gateway variable${hint ? `; did you mean ${hint}?` : ''}`);
+    } else if (OUR_WORDS.test(name)) {
       // A hint that begins otherwise is a different setting, not the one meant (CORS is not PORT).
       const hint = closest(name, KNOWN);
       if (hint && hint.slice(0, 3) === name.slice(0, 3).toUpperCase()) warnings.push(`${name} is not a kdbx-gateway variable; did you mean ${hint}?`);

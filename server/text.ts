@@ -23,6 +23,34 @@ export function closest<Known extends string>(
   return best;
 }
 
+/**
+ * The known name most alike `name`, by the share of their `_`-separated words in common, then by
+ * edits: a name with a word too many or too few (RATE_LIMIT_PER_KEY) is the setting it shares its
+ * words with (RATE_LIMIT), where edits alone favour whichever name is about as long (RATE_LIMIT_REDIS_URL).
+ */
+export function mostAlike<Known extends string>(name: string, known: readonly Known[]): Known | null {
+  const words = (text: string): Set<string> => new Set(text.toLowerCase().split('_').filter(Boolean));
+  const mine = words(name);
+  const shared = (candidate: string): number => {
+    const theirs = words(candidate);
+    const common = [...theirs].filter((word) => mine.has(word)).length;
+    return common / new Set([...mine, ...theirs]).size;
+  };
+  let best: Known | null = null;
+  let bestShared = -1;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const share = shared(candidate);
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (share > bestShared || (share === bestShared && d < bestDistance)) {
+      best = candidate;
+      bestShared = share;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 /** Shows a received value safely inside an error detail: quoted, control characters escaped, cut short. */
 export function quote(value: string): string {
   const cut = [...value].length > 64 ? `${[...value].slice(0, 64).join('')}…` : value;

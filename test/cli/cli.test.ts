@@ -390,9 +390,10 @@ describe('serve', () => {
   });
 
   test('check prints the warnings serve would log, on stderr, and still succeeds', () => {
-    const res = run(['check'], { cwd: demo.dir, env: { ALLOWED_IP: '10.0.0.0/8', VAULTS_FILE: '/etc/vaults.yaml' } });
+    const res = run(['check'], { cwd: demo.dir, env: { ALLOWED_IP: '10.0.0.0/8', VAULTS_FILE: '/etc/vaults.yaml', TLS_CERT: '/etc/tls/cert.pem' } });
     expect(res.status).toBe(0);
     expect(res.stderr).toMatch(/^kdbx-gateway: warning: ALLOWED_IP is not a kdbx-gateway variable; did you mean ALLOWED_IPS\?$/m);
+    expect(res.stderr).toMatch(/^kdbx-gateway: warning: TLS_CERT is not a kdbx-gateway variable; did you mean TLS_CERT_FILE\?$/m);
     expect(res.stderr).toMatch(/^kdbx-gateway: warning: VAULTS_FILE is set but this version/m);
     expect(res.stdout).toMatch(/^ok$/m);
   });

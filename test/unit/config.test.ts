@@ -57,6 +57,26 @@ test("a near miss of a setting's name is a warning that names the setting; the s
   ]);
 });
 
+test("a variable under a setting's prefix that is no setting is named with the setting nearest it, however far off", () => {
+  const misspelt = { TLS_CERT: '/c.pem', TLS_KEY: '/k.pem', ALLOW_IPS: '10.0.0.0/8', AUDIT_LOG: '/a.log', CORS_ALLOWED_ORIGINS: 'https://a.example', RATE_LIMIT_PER_KEY: '5/minute', API_KEYS: 'k' };
+  // Kubernetes' service links for Services named tls-proxy and audit, and the system's own variables.
+  const others = {
+    TLS_PROXY_SERVICE_HOST: '10.0.0.9', TLS_PROXY_SERVICE_PORT_HTTPS: '443', TLS_PROXY_PORT: 'tcp://10.0.0.9:443', TLS_PROXY_PORT_443_TCP_ADDR: '10.0.0.9',
+    AUDIT_SERVICE_HOST: '10.0.0.8', AUDIT_PORT: 'tcp://10.0.0.8:80', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_PORT: 'tcp://10.0.0.1:443',
+    NODE_ENV: 'production', NODE_TLS_REJECT_UNAUTHORIZED: '1', NODE_EXTRA_CA_CERTS: '/ca.pem', PATH: '/bin', HOME: '/root', HOSTNAME: 'box',
+  };
+  const { warnings } = loadConfig({ KDBX_PASSWORD: 'p', ...misspelt, ...others }, fakeIo({}));
+  expect(warnings).toEqual([
+    'TLS_CERT is not a kdbx-gateway variable; did you mean TLS_CERT_FILE?',
+    'TLS_KEY is not a kdbx-gateway variable; did you mean TLS_KEY_FILE?',
+    'ALLOW_IPS is not a kdbx-gateway variable; did you mean ALLOWED_IPS?',
+    'AUDIT_LOG is not a kdbx-gateway variable; did you mean AUDIT_LOG_FILE?',
+    'CORS_ALLOWED_ORIGINS is not a kdbx-gateway variable; did you mean CORS_ORIGINS?',
+    'RATE_LIMIT_PER_KEY is not a kdbx-gateway variable; did you mean RATE_LIMIT?',
+    'API_KEYS is not a kdbx-gateway variable; did you mean API_KEY?',
+  ]);
+});
+
 test('an empty variable counts as unset', () => {
   expect(loadConfig({ KDBX_PASSWORD: 'p', PORT: '', HOST: '', KDBX_PATH: '' }, fakeIo({}))).toMatchObject({ port: 8000, host: '127.0.0.1', vaultPath: 'data/vault.kdbx' });
 });
