@@ -1,14 +1,17 @@
 // Parses the YAML or JSON keys file: per-key allow/deny globs, reveal and admin rights, expiry.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { closest } from '../text';
+import { closest, quote } from '../text';
 import { API_KEY_NAME, KeysFileError, digestOf, fileKeyHolder, uniqueKeys, type ClearKey, type KeyRecord } from './keys-file';
 import { compilePolicy, globProblem } from './policy';
 
 const FIELDS = ['name', 'key', 'allow', 'deny', 'reveal', 'admin', 'expires'] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+// A day alone, or a time with its zone. Date would take `2027-1-1` for that day's first instant, not
+// its last, and a time without a zone in the server's own zone: both expire a key hours off what was meant.
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const ZONED_TIME = /^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 const globList = z.array(z.string()).superRefine((globs, ctx) => {
   globs.forEach((glob, index) => {
@@ -32,12 +35,20 @@ const keySchema = z
 
 const fileSchema = z.object({ keys: z.array(z.unknown()).min(1, 'must list at least one key') }).strict();
 
+// Date rolls 2027-02-30 over into March rather than refuse it.
+const isCalendarDay = (day: string): boolean => {
+  const date = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
+};
+
 /** A date without a time is valid through that whole day (UTC); a key is refused after it. */
 export function expiryOf(value: string | Date | undefined): Date | null | 'invalid' {
   if (value === undefined) return null;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'invalid' : value;
   const text = value.trim();
-  const date = DATE_ONLY.test(text) ? new Date(`${text}T23:59:59.999Z`) : new Date(text);
+  const day = DAY.test(text) ? text : ZONED_TIME.exec(text)?.[1];
+  if (day === undefined || !isCalendarDay(day)) return 'invalid';
+  const date = day === text ? new Date(`${text}T23:59:59.999Z`) : new Date(text);
   return Number.isNaN(date.getTime()) ? 'invalid' : date;
 }
 
@@ -93,7 +104,10 @@ export function parsePolicyKeys(text: string, format: 'yaml' | 'json', plain: Cl
     const entry = parsed.data;
     if (entry.name === API_KEY_NAME) throw new KeysFileError(`${label}: the name '${API_KEY_NAME}' is kept for the API_KEY variable; choose another`);
     const expires = expiryOf(entry.expires);
-    if (expires === 'invalid') throw new KeysFileError(`${label}: field 'expires' must be a date such as 2027-01-01`);
+    if (expires === 'invalid') {
+      const received = typeof entry.expires === 'string' ? ` (received ${quote(entry.expires)})` : '';
+      throw new KeysFileError(`${label}: field 'expires' must be a date such as 2027-01-01 or a time with its zone such as 2027-01-01T10:00:00Z${received}`);
+    }
     let digest: Buffer;
     if (entry.key.startsWith('sha256:')) {
       const match = HASHED.exec(entry.key);

@@ -212,6 +212,14 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: 8675309867530986\n');
       return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
     }, /keys\[0\] \(billing\): field 'key': must be a non-empty string \(in quotes if it is made only of digits\)$/m],
+    ['a time without its zone in expires, on a server in another zone', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    expires: 2027-01-01T10:00:00\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml'), TZ: 'America/Los_Angeles' };
+    }, /keys\[0\] \(billing\): field 'expires' must be a date such as 2027-01-01 or a time with its zone such as 2027-01-01T10:00:00Z \(received "2027-01-01T10:00:00"\)$/m],
+    ['a date without its zeros in expires', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    expires: 2027-1-1\n');
+      return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /keys\[0\] \(billing\): field 'expires' must be a date such as 2027-01-01 or a time with its zone such as 2027-01-01T10:00:00Z \(received "2027-1-1"\)$/m],
     ['no API key at all', () => {
       const { API_KEY: _dropped, ...rest } = base();
       return rest;

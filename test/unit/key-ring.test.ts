@@ -2,6 +2,7 @@
 import { KeyRing } from '../../server/access/key-ring';
 import { digestOf, fullRights, parseKeysText, shortKeyWarning, type KeyRecord } from '../../server/access/keys-file';
 import { parseKeysFile } from '../../server/access/load-keys';
+import { expiryOf } from '../../server/access/policy-file';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 const record = (name: string, key: string, extra: Partial<KeyRecord> = {}): KeyRecord => ({ ...fullRights(name, digestOf(key)), ...extra });
@@ -76,4 +77,28 @@ describe('text keys file: what looks like YAML', () => {
       expect(() => parseKeysText(text)).toThrow(/looks like a YAML keys file; give the file a \.yaml or \.yml ending/);
     }
   });
+});
+
+describe('expires in a YAML or JSON keys file', () => {
+  // The server's zone plays no part (the CLI tests run one in America/Los_Angeles).
+  const yaml = (expires: string): string => `keys:\n  - name: ci\n    key: ci-key-0123456789abcdef\n    expires: ${expires}\n`;
+
+  test('a padded date is valid through that day, UTC; a time with its zone is that instant', () => {
+    expect(expiryOf('2027-01-01')).toEqual(new Date(Date.UTC(2027, 0, 1, 23, 59, 59, 999)));
+    expect(expiryOf('2027-01-01T10:00:00Z')).toEqual(new Date(Date.UTC(2027, 0, 1, 10)));
+    expect(expiryOf('2027-01-01T10:00:00+01:00')).toEqual(new Date(Date.UTC(2027, 0, 1, 9)));
+    expect(expiryOf('2027-01-01T10:00-08:00')).toEqual(new Date(Date.UTC(2027, 0, 1, 18)));
+    expect(expiryOf('2027-01-01T10:00:00.250Z')).toEqual(new Date(Date.UTC(2027, 0, 1, 10, 0, 0, 250)));
+    expect(parseKeysFile('keys.yaml', yaml("'2027-01-01'"))[0]?.expires).toEqual(new Date(Date.UTC(2027, 0, 1, 23, 59, 59, 999)));
+  });
+
+  test.each(['2027-1-1', '2027-01-01T10:00:00', '2027-01-01T10:00', '2027-02-30', '2027-13-01T10:00:00Z', '01/02/2027', '2027-01-01Z', 'next year'])(
+    '%j is refused with the forms it may take',
+    (expires) => {
+      expect(expiryOf(expires)).toBe('invalid');
+      expect(() => parseKeysFile('keys.yaml', yaml(JSON.stringify(expires)))).toThrow(
+        `keys[0] (ci): field 'expires' must be a date such as 2027-01-01 or a time with its zone such as 2027-01-01T10:00:00Z (received ${JSON.stringify(expires)})`,
+      );
+    },
+  );
 });
