@@ -1,6 +1,7 @@
 // Reads the vault, its password and key file, and the keys file from disk: at start-up and on reload.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { noLiveKeyProblem } from './access/expired-keys';
 import type { KeyRing } from './access/key-ring';
 import { KeysFileError, type ClearKey } from './access/keys-file';
 import { buildKeyRing, parseKeysFile } from './access/load-keys';
@@ -111,8 +112,11 @@ export function demoKeyWarning(config: Config, ring: KeyRing): string | null {
   return `${DEFAULT_KEYS_FILE}, picked up by default, holds the demo's key 'demo', which can read ${config.vaultPath} too: remove its line, or name your keys file with API_KEYS_FILE`;
 }
 
-/** `clear` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too. */
-export function loadKeys(config: Config, clear: ClearKey = () => undefined): KeyRing {
+/**
+ * `clear` is told every key in clear (API_KEY, and the file's unhashed keys): the log masks them, rotated ones too.
+ * `startUp` refuses a ring whose every key has expired; a reload takes it, as it takes a key that expires while served.
+ */
+export function loadKeys(config: Config, clear: ClearKey = () => undefined, { startUp = false, now = new Date() }: { startUp?: boolean; now?: Date } = {}): KeyRing {
   const file = config.keysFilePath;
   let records: ReturnType<typeof parseKeysFile> = [];
   if (file !== null) {
@@ -140,5 +144,7 @@ export function loadKeys(config: Config, clear: ClearKey = () => undefined): Key
   if (!ring) {
     throw new LoadError('NoKeys', `no API keys: set API_KEYS_FILE or API_KEY (or create ${DEFAULT_KEYS_FILE}; \`kdbx-gateway keygen\` makes one)`);
   }
+  const expired = startUp && file !== null ? noLiveKeyProblem(ring, now, file) : null;
+  if (expired !== null) throw new LoadError('KeysExpired', `API_KEYS_FILE: ${expired}`);
   return ring;
 }

@@ -130,14 +130,19 @@ async function check(env: Env): Promise<void> {
   });
   // From the first read of the vault file, module loading included: what a user waits for.
   const openMs = Date.now() - started;
-  const { shortKeyWarning } = await import('./access/keys-file');
+  const [{ shortKeyWarning }, { expiredKeyWarnings }] = await Promise.all([import('./access/keys-file'), import('./access/expired-keys')]);
   const short: string[] = [];
-  const keys = load.loadKeys(config, (key, holder) => {
-    const warning = shortKeyWarning(key, holder);
-    if (warning !== null) short.push(warning);
-  });
+  const now = new Date();
+  const keys = load.loadKeys(
+    config,
+    (key, holder) => {
+      const warning = shortKeyWarning(key, holder);
+      if (warning !== null) short.push(warning);
+    },
+    { startUp: true, now },
+  );
   // Only once the keys loaded: a file that fails is one line, its error.
-  for (const warning of [...short, load.demoKeyWarning(config, keys)]) {
+  for (const warning of [...short, ...expiredKeyWarnings(keys, now), load.demoKeyWarning(config, keys)]) {
     if (warning !== null) process.stderr.write(`kdbx-gateway: warning: ${warning}\n`);
   }
   process.stdout.write(checkText(config, snapshot, keys, { openMs, kdfBuild: kdfBuild(snapshot.info.kdf.name), tls: tlsCert, keyFileAlone }));
@@ -191,10 +196,11 @@ async function serve(env: Env): Promise<void> {
   process.once('SIGTERM', stopDuringStartUp);
   process.once('SIGINT', stopDuringStartUp);
   startKdfEarly(env);
-  const [{ loadConfig }, load, { shortKeyWarning }, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
+  const [{ loadConfig }, load, { shortKeyWarning }, { expiredKeyWarnings }, { Redactor, createLogger }, { batchedOutput }, { KeyStore }, { VaultHolder }, { openVaultInWorker }, http, https] = await Promise.all([
     import('./config'),
     import('./load'),
     import('./access/keys-file'),
+    import('./access/expired-keys'),
     import('./logger'),
     import('./batched-output'),
     import('./access/key-ring'),
@@ -214,21 +220,26 @@ async function serve(env: Env): Promise<void> {
 
   return (async () => {
     // Every key held in clear is masked in the log, even from a file that then fails to load; one
-    // short enough to guess is named there once its file has loaded.
-    const readKeys = (): KeyRing => {
+    // short enough to guess, or expired, is named there once its file has loaded.
+    const readKeys = (startUp = false): KeyRing => {
       const short: string[] = [];
-      const ring = load.loadKeys(config, (key, holder) => {
-        redactor.add(key);
-        const warning = shortKeyWarning(key, holder);
-        if (warning !== null) short.push(warning);
-      });
-      for (const warning of short) logger.warn(warning);
+      const now = new Date();
+      const ring = load.loadKeys(
+        config,
+        (key, holder) => {
+          redactor.add(key);
+          const warning = shortKeyWarning(key, holder);
+          if (warning !== null) short.push(warning);
+        },
+        { startUp, now },
+      );
+      for (const warning of [...short, ...expiredKeyWarnings(ring, now)]) logger.warn(warning);
       return ring;
     };
-    const keys = new KeyStore(readKeys());
+    const keys = new KeyStore(readKeys(true));
     // The keys file and API_KEY_FILE make one key ring: the watcher and the admin reload read both again.
     const keyFiles = [config.keysFilePath, config.apiKeyFile?.path ?? null].filter((f): f is string => f !== null);
-    const keysSource: KeysSource | undefined = keyFiles.length > 0 ? { files: keyFiles, read: readKeys } : undefined;
+    const keysSource: KeysSource | undefined = keyFiles.length > 0 ? { files: keyFiles, read: () => readKeys() } : undefined;
     const demoKey = load.demoKeyWarning(config, keys.current());
     if (demoKey !== null) logger.warn(demoKey);
     // The HTTP side loads while the KDF, already started, runs on other threads.

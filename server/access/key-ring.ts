@@ -70,6 +70,11 @@ export class KeyRing {
     return this.#keys.map((k) => k.name);
   }
 
+  /** The keys `match` would call expired at `now`: each request with one is a 401, which start-up and reloads name. */
+  expiredAt(now: Date): readonly { readonly name: string; readonly expires: Date }[] {
+    return this.#keys.flatMap(({ name, expires }) => (expires !== null && now.getTime() > expires.getTime() ? [{ name, expires }] : []));
+  }
+
   /**
    * One map hit and one constant-time comparison, whatever the number of keys (API.md §4): the
    * presented key's digest is found by its keyed tag, then compared with timingSafeEqual.

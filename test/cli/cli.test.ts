@@ -220,6 +220,11 @@ describe('each misconfiguration stops with one line', () => {
       writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    expires: 2027-1-1\n');
       return { ...base(), API_KEYS_FILE: path.join(dir, 'keys.yaml') };
     }, /keys\[0\] \(billing\): field 'expires' must be a date such as 2027-01-01 or a time with its zone such as 2027-01-01T10:00:00Z \(received "2027-1-1"\)$/m],
+    ['a keys file whose every key has expired', (dir) => {
+      writeFileSync(path.join(dir, 'keys.yaml'), 'keys:\n  - name: billing\n    key: billing-key-secret-77\n    expires: 2020-01-01\n  - name: ci\n    key: sha256:' + 'ab'.repeat(32) + '\n    expires: 2020-06-01T12:00:00Z\n');
+      const { API_KEY: _dropped, ...rest } = base();
+      return { ...rest, API_KEYS_FILE: path.join(dir, 'keys.yaml') };
+    }, /^kdbx-gateway: API_KEYS_FILE: every key in .*keys\.yaml has expired \('billing' at the end of 2020-01-01 UTC, 'ci' at 2020-06-01T12:00:00\.000Z\); move an expires date on, or add a key \(`kdbx-gateway keygen` makes one\)$/m],
     ['no API key at all', () => {
       const { API_KEY: _dropped, ...rest } = base();
       return rest;
@@ -440,6 +445,41 @@ describe('serve', () => {
       await server.stop();
     }
     expect(server.output()).not.toMatch(/long-enough' is/);
+  });
+
+  test('an expired key is named (never shown) by check, by serve, and when the keys file changes, where it only warns', async () => {
+    const dir = scratch();
+    const keysFile = path.join(dir, 'keys.yaml');
+    const live = 'a-random-key-of-forty-three-characters-0003';
+    mustNotLeak('retired-key-value-0004', live);
+    const file = (entries: string): string => `keys:\n${entries}`;
+    const retired = '  - name: retired\n    key: retired-key-value-0004\n    expires: 2020-01-01\n';
+    // A time with its zone means that instant on a server in any zone.
+    writeFileSync(keysFile, file(`${retired}  - name: ops\n    key: ${live}\n    expires: 2099-01-01T10:00:00-08:00\n`));
+    const env = { KDBX_PATH: path.join(demo.dir, 'data/vault.kdbx'), KDBX_PASSWORD: demo.password, API_KEYS_FILE: keysFile, TZ: 'America/Los_Angeles' };
+    const warning = "the keys file's key 'retired' expired at the end of 2020-01-01 UTC; requests with it get 401 until its expires date is moved on";
+    const checked = run(['check'], { cwd: dir, env });
+    expect({ status: checked.status, stderr: checked.stderr }).toEqual({ status: 0, stderr: `kdbx-gateway: warning: ${warning}\n` });
+    expect(checked.stdout).toMatch(/^keys loaded:\s+2 \(retired, ops\)/m);
+    const server = await serve({ cwd: dir, env });
+    const status = async (key: string): Promise<number> =>
+      (await fetch(`http://127.0.0.1:${server.port}/api/v1/credentials`, { headers: { 'X-API-Key': key } })).status;
+    try {
+      expect(server.output()).toContain(`"message":"${warning}"`);
+      expect(await status(live)).toBe(200);
+      // On a reload, a file whose keys have all expired is taken, as any change to it is: it warns, and does not stop the gateway.
+      writeFileSync(keysFile, file('  - name: gone\n    key: retired-key-value-0004\n    expires: 2020-01-01\n'));
+      for (let i = 0; i < 100 && !server.output().includes('keys reloaded'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.output()).toContain('"message":"the keys file\'s key \'gone\' expired at the end of 2020-01-01 UTC; requests with it get 401');
+      expect(server.output()).not.toContain('keys file reload failed');
+      // Taken: the key it no longer lists stops at once.
+      expect(await status(live)).toBe(401);
+    } finally {
+      await server.stop();
+    }
+    // API_KEY never expires: beside it, a file of expired keys starts, with its warning.
+    const withApiKey = run(['check'], { cwd: dir, env: { ...env, API_KEY: 'a-good-enough-key-5521' } });
+    expect({ status: withApiKey.status, stderr: withApiKey.stderr }).toEqual({ status: 0, stderr: "kdbx-gateway: warning: the keys file's key 'gone' expired at the end of 2020-01-01 UTC; requests with it get 401 until its expires date is moved on\n" });
   });
 
   test('a keys file that stops loading shows on /metrics until it loads again', async () => {

@@ -30,6 +30,11 @@ describe('KeyRing', () => {
     expect(before.kind === 'ok' && before.principal.name).toBe('old');
   });
 
+  test('the keys expired at a moment are those match calls expired then, by name and expiry', () => {
+    expect(ring.expiredAt(NOW)).toEqual([{ name: 'old', expires: new Date('2026-01-01T00:00:00Z') }]);
+    expect(ring.expiredAt(new Date('2026-01-01T00:00:00Z'))).toEqual([]);
+  });
+
   test('a key listed twice leads to the first listing, as in the file', () => {
     const twice = new KeyRing([record('first', 'same-key', { reveal: false }), record('second', 'same-key')]);
     const found = twice.match('same-key', NOW);
