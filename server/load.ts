@@ -39,9 +39,18 @@ function currentPassword(config: Config): string | null {
 
 /** What to check when the vault refuses the key: the sources in use, and the one that may be missing. */
 function unlockHint(config: Config, password: string | null): string {
-  const used = [password === null ? null : `${config.passwordSource ?? 'KDBX_PASSWORD'}${password === '' ? ', which is empty' : ''}`, config.keyFilePath ? 'KDBX_KEYFILE' : null];
-  const missing = password === null ? 'a password (KDBX_PASSWORD)' : config.keyFilePath ? null : 'a key file (KDBX_KEYFILE)';
-  return ` (check ${used.filter(Boolean).join(' and ')}${missing ? `; or the vault also needs ${missing}` : ''})`;
+  const source = config.passwordSource ?? 'KDBX_PASSWORD';
+  if (password === null) return ' (check KDBX_KEYFILE; or the vault also needs a password (KDBX_PASSWORD))';
+  // They are kept (a KeePass password may end in spaces), and no editor shows them.
+  const spaces = config.passwordFile !== null && /[ \t]$/.test(password) ? "; the file's last line ends in spaces or tabs, which count as part of the password" : '';
+  if (config.keyFilePath === null) return ` (check ${source}${password === '' ? ', which is empty' : spaces}; or the vault also needs a key file (KDBX_KEYFILE))`;
+  if (password === '') {
+    // An empty password is still part of the key, so a vault its key file alone opens refuses it. The
+    // default password file was tried without already (openUnlocked).
+    const alone = source.startsWith('KDBX_PASSWORD_FILE') ? 'unset KDBX_PASSWORD_FILE' : config.passwordSource === DEFAULT_PASSWORD_FILE ? null : `move ${config.passwordFile ?? source} away`;
+    return ` (check ${source}, which is empty, and KDBX_KEYFILE${alone ? `; if the vault opens with its key file alone, ${alone}` : ''})`;
+  }
+  return spaces ? ` (check ${source}${spaces}; and check KDBX_KEYFILE)` : ` (check ${source} and KDBX_KEYFILE)`;
 }
 
 /**

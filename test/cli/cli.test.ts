@@ -241,6 +241,20 @@ describe('each misconfiguration stops with one line', () => {
       const { KDBX_PASSWORD: _dropped, ...rest } = base();
       return { ...rest, KDBX_PASSWORD_FILE: path.join(dir, 'missing-pw.txt') };
     }, /KDBX_PASSWORD_FILE: cannot read .*missing-pw\.txt \(ENOENT\)/],
+    ['a password file whose line ends in a space', (dir) => {
+      const { KDBX_PASSWORD: _dropped, ...rest } = base();
+      writeFileSync(path.join(dir, 'pw.txt'), `${demo.password} \n`);
+      return { ...rest, KDBX_PASSWORD_FILE: path.join(dir, 'pw.txt') };
+    }, /wrong vault password or key file \(check KDBX_PASSWORD_FILE \(.*pw\.txt\); the file's last line ends in spaces or tabs, which count as part of the password; or the vault also needs a key file \(KDBX_KEYFILE\)\)$/m],
+    ['a password file whose line ends in a tab, beside a key file', (dir) => {
+      const { KDBX_PASSWORD: _dropped, ...rest } = base();
+      writeFileSync(path.join(dir, 'pw.txt'), `${demo.password}\t\r\n`);
+      return { ...rest, KDBX_PASSWORD_FILE: path.join(dir, 'pw.txt'), KDBX_KEYFILE: path.join(FIXTURES_DIR, 'kxc-keyonly.keyx') };
+    }, /\(check KDBX_PASSWORD_FILE \(.*pw\.txt\); the file's last line ends in spaces or tabs, which count as part of the password; and check KDBX_KEYFILE\)$/m],
+    ['an empty password file beside the key file of a vault that key file alone opens', (dir) => {
+      writeFileSync(path.join(dir, 'pwempty'), '\n');
+      return { KDBX_PATH: path.join(FIXTURES_DIR, 'kxc-keyonly.kdbx'), KDBX_KEYFILE: path.join(FIXTURES_DIR, 'kxc-keyonly.keyx'), KDBX_PASSWORD_FILE: path.join(dir, 'pwempty'), API_KEY: 'a-good-enough-key-5521' };
+    }, /\(check KDBX_PASSWORD_FILE \(.*pwempty\), which is empty, and KDBX_KEYFILE; if the vault opens with its key file alone, unset KDBX_PASSWORD_FILE\)$/m],
     ['a missing key file', (dir) => ({ ...base(), KDBX_KEYFILE: path.join(dir, 'none.keyx') }), /KDBX_KEYFILE: .*does not exist/],
     ['API_KEY that repeats a key of the keys file', (dir) => {
       writeFileSync(path.join(dir, 'keys.txt'), 'billing:a-good-enough-key-5521\n');
