@@ -1,9 +1,8 @@
 // RELOAD=off: nothing watches the files, so POST /api/v1/admin/reload is how keys rotate without a restart.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { request } from 'node:http';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
-import { requireBuild, scratch, serve, type Served } from '../support/cli';
+import { callWithKey, requireBuild, scratch, serve, type Served } from '../support/cli';
 import { makeVault } from '../support/vault';
 
 const PASSWORD = 'admin-reload-vault-pass-3c7e';
@@ -12,18 +11,7 @@ const NEW_KEY = 'admin-reload-new-key-6a08b1';
 mustNotLeak(PASSWORD, KEY, NEW_KEY);
 checkLogsForLeaks();
 
-function call(port: number, method: string, pathname: string, key: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: pathname, method, headers: { 'X-API-Key': key } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const call = (port: number, method: string, pathname: string, key: string) => callWithKey(port, method, pathname, key);
 
 let dir: string;
 let server: Served;

@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { checkLogsForLeaks, mustNotLeak } from '../support/leaks';
-import { requireBuild, scratch, serve, type Served } from '../support/cli';
+import { callWithKey, requireBuild, scratch, serve, type Served } from '../support/cli';
 import { makeVault } from '../support/vault';
 
 const PASSWORD = 'reload-vault-pass-51d2';
@@ -26,18 +26,7 @@ function replace(file: string, bytes: Uint8Array): void {
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-function get(port: number, pathAndQuery: string, key = KEY): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: pathAndQuery, agent, headers: { 'X-API-Key': key } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, pathAndQuery: string, key = KEY) => callWithKey(port, 'GET', pathAndQuery, key, agent);
 
 /** The generation a credential answer belongs to, or an error when its fields disagree. */
 function genOf(credential: { username: string; password: string; url: string; notes: string | null; name: string }): number {

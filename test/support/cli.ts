@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request, type Agent } from 'node:http';
 import path from 'node:path';
 import { recordLogs } from './leaks';
 
@@ -92,4 +93,24 @@ export function loadBuilt<T>(relative: string): T {
   requireBuild();
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- dist/ is plain JavaScript loaded at run time
   return require(path.join(__dirname, '..', '..', 'dist', relative)) as T;
+}
+
+/** One request to a served gateway on 127.0.0.1 with an API key; the body as text. */
+export function callWithKey(
+  port: number,
+  method: string,
+  pathAndQuery: string,
+  key: string,
+  agent?: Agent,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: pathAndQuery, method, agent, headers: { 'X-API-Key': key } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
