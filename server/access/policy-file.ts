@@ -28,7 +28,7 @@ const keySchema = z
     deny: globList.default([]),
     reveal: z.boolean().default(false),
     admin: z.boolean().default(false),
-    // YAML may give a timestamp as a Date; JSON and quoted YAML give text.
+    // Text, but for a value tagged !!timestamp, which YAML gives as a Date.
     expires: z.union([z.string(), z.date()]).optional(),
   })
   .strict();
@@ -44,7 +44,12 @@ const isCalendarDay = (day: string): boolean => {
 /** A date without a time is valid through that whole day (UTC); a key is refused after it. */
 export function expiryOf(value: string | Date | undefined): Date | null | 'invalid' {
   if (value === undefined) return null;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'invalid' : value;
+  if (value instanceof Date) {
+    // Only an explicit !!timestamp gets here (the file is read with YAML 1.2's core schema), and it
+    // cannot say whether it was a day alone: midnight UTC is taken for one, valid through that day.
+    if (Number.isNaN(value.getTime())) return 'invalid';
+    return value.getTime() % 86_400_000 === 0 ? new Date(value.getTime() + 86_399_999) : value;
+  }
   const text = value.trim();
   const day = DAY.test(text) ? text : ZONED_TIME.exec(text)?.[1];
   if (day === undefined || !isCalendarDay(day)) return 'invalid';
@@ -78,7 +83,7 @@ function issueText(issue: z.core.$ZodIssue): string {
 
 function parseText(text: string, format: 'yaml' | 'json'): unknown {
   try {
-    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text, { schema: 'core' }) as unknown);
   } catch (error) {
     // Parser messages quote the offending text, which may be a key: keep only the position.
     const line = /line (\d+)/i.exec((error as Error).message)?.[1];

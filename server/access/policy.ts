@@ -22,19 +22,22 @@ const OPTIONS = { dot: true, nocase: false };
 /**
  * An allow glob grants as narrowly as it reads. picomatch lets `billing/**` match `billing` itself,
  * and a title may hold a `/`: tried on names, `billing/**` would grant an entry titled `billing`,
- * or `billing/x`, in any group. So a glob with a `/` is tried on the path only, and `G/**` only
- * on paths strictly below a group G matches.
+ * or `billing/x`, in any group. So a glob with a `/` is tried on the path only, and `G/**` on the
+ * groups above the entry: the path without its title, which may hold a `/` of its own.
  */
 function allowMatcher(glob: string): ReadCheck {
   const match = picomatch()(glob, OPTIONS);
   if (!glob.includes('/')) return (name, path) => match(name) || match(path);
   const group = glob.endsWith('/**') && glob.length > 3 ? picomatch()(glob.slice(0, -3), OPTIONS) : null;
   if (!group) return (_name, path) => match(path);
-  return (_name, path) => {
-    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
-      if (group(path.slice(0, slash))) return true;
+  return (name, path) => {
+    const end = path.length - name.length - 1;
+    if (end <= 0 || path[end] !== '/' || !path.endsWith(name)) return false;
+    const groups = path.slice(0, end);
+    for (let slash = groups.indexOf('/'); slash !== -1; slash = groups.indexOf('/', slash + 1)) {
+      if (group(groups.slice(0, slash))) return true;
     }
-    return false;
+    return group(groups);
   };
 }
 
@@ -54,10 +57,27 @@ export function compilePolicy(rules: PolicyRules): ReadCheck {
 export function globProblem(glob: string): string | null {
   if (glob === '') return 'is empty';
   if (hasControl(glob)) return 'contains a control character';
+  // picomatch reads a leading '!' as "everything but", which in an allow list grants far more than
+  // it seems to; what a key may not read belongs in deny.
+  if (glob.startsWith('!')) return "begins with '!': list what the key may not read under deny instead";
+  // Whether a glob is tried on names depends on its '/': alternatives that differ there cannot share one glob.
+  if (hasSlashlessAlternative(glob)) {
+    return "mixes alternatives with and without '/' in {…}: write them as separate globs";
+  }
   try {
     picomatch().makeRe(glob);
     return null;
   } catch (error) {
     return `is not a valid glob (${(error as Error).message})`;
   }
+}
+
+/** True when a `{…}` has an alternative with a '/' and one without, and nothing outside it has one. */
+function hasSlashlessAlternative(glob: string): boolean {
+  for (const found of glob.matchAll(/\{([^{}]*)\}/g)) {
+    const alternatives = (found[1] ?? '').split(',');
+    const outside = glob.slice(0, found.index) + glob.slice(found.index + found[0].length);
+    if (!outside.includes('/') && alternatives.some((a) => a.includes('/')) && alternatives.some((a) => !a.includes('/'))) return true;
+  }
+  return false;
 }

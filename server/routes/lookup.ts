@@ -81,7 +81,8 @@ export function resolve(snapshot: Snapshot, ref: NameRef, principal: Principal):
   const [first] = candidates;
   if (!first) {
     // Entries the key may not read answer as no entry would: a deny rule must not become an oracle.
-    if (principal.canRead(ref.name, ref.name)) throw notFound(`Credential not found: ${ref.name}${trailingSlashHint(snapshot, ref.name, principal)}`);
+    // Read as a path: a group glob then covers a missing name below its group as it would an entry there.
+    if (principal.canRead(ref.name.slice(ref.name.lastIndexOf('/') + 1), ref.name)) throw notFound(`Credential not found: ${ref.name}${trailingSlashHint(snapshot, ref.name, principal)}`);
     throw refused(ref.name);
   }
   if (candidates.length === 1) return first;

@@ -162,6 +162,8 @@ describe('a malformed policy file names the key entry and the field, never the k
     ['keys:\n  - name: a\n    key: k-one-value\n  - name: b\n    key: k-one-value\n', /keys\[1\] \(b\): the same key as keys\[0\] \(a\)/],
     ['keys:\n  - name: API_KEY\n    key: k-one-value\n', /keys\[0\] \(API_KEY\): the name 'API_KEY' is kept for the API_KEY variable/],
     ['keys: []\n', /keys.*at least one key/],
+    ['keys:\n  - name: a\n    key: k-one-value\n    allow: ["!secret/**"]\n', /keys\[0\] \(a\): field 'allow'\[0\]: glob "!secret\/\*\*" begins with '!': list what the key may not read under deny instead/],
+    ['keys:\n  - name: a\n    key: k-one-value\n    allow: ["{shared-*,billing/**}"]\n', /glob "\{shared-\*,billing\/\*\*\}" mixes alternatives with and without '\/' in \{…\}: write them as separate globs/],
     ['keys:\n  - name: a\n    key: k-one-value\n   bad indent: [\n', /not valid YAML/],
   ])('%j', (text, message) => {
     expect(() => parsePolicyKeys(text, 'yaml')).toThrow(KeysFileError);
@@ -173,11 +175,19 @@ describe('a malformed policy file names the key entry and the field, never the k
     }
   });
 
+  test('a %YAML 1.1 file reads as YAML 1.2: a date stays a day, valid to its end', () => {
+    const [key] = parsePolicyKeys('%YAML 1.1\n---\nkeys:\n  - name: a\n    key: k-one-value\n    expires: 2027-01-01\n', 'yaml');
+    expect(key?.expires?.toISOString()).toBe('2027-01-01T23:59:59.999Z');
+    expect(() => parsePolicyKeys('%YAML 1.1\n---\nkeys:\n  - name: a\n    key: k-one-value\n    reveal: yes\n', 'yaml')).toThrow(/field 'reveal': must be true or false/);
+    const [tagged] = parsePolicyKeys('keys:\n  - name: a\n    key: k-one-value\n    expires: !!timestamp 2027-01-01\n', 'yaml');
+    expect(tagged?.expires?.toISOString()).toBe('2027-01-01T23:59:59.999Z');
+  });
+
   test('the JSON form parses the same', () => {
     const keys = parsePolicyKeys(JSON.stringify({ keys: [{ name: 'j', key: 'json-key-value-1', allow: ['a/**'], reveal: true }] }), 'json');
     expect(keys[0]).toMatchObject({ name: 'j', reveal: true, admin: false, expires: null });
-    expect(keys[0]?.canRead('x', 'a/b')).toBe(true);
-    expect(keys[0]?.canRead('x', 'b/a')).toBe(false);
+    expect(keys[0]?.canRead('b', 'a/b')).toBe(true);
+    expect(keys[0]?.canRead('a', 'b/a')).toBe(false);
   });
 });
 
@@ -216,6 +226,22 @@ describe('an allow glob reaches as far as it reads: `G/**` is what lies below th
     const list = (await get('/api/v1/credentials')).body as { count: number; credentials: { path: string }[] };
     expect(list.credentials.map((item) => item.path).sort()).toEqual(['Public/Sub/cdn', 'Public/status-page']);
     expect(list.count).toBe(2);
+  });
+
+  test('a title holding a / is no group: `G/**` does not reach it, nor `G/x/**` a title x/y in G', () => {
+    const check = compilePolicy({ allow: ['billing/**', 'a/b/**'], deny: [] });
+    expect(check('billing/x', 'billing/x')).toBe(false);
+    expect(check('b/c', 'a/b/c')).toBe(false);
+    expect(check('c', 'a/b/c')).toBe(true);
+    expect(check('x', 'billing/x')).toBe(true);
+    expect(check('y', 'billing/x/y')).toBe(true);
+    // Braces on the group part work as in picomatch.
+    expect(compilePolicy({ allow: ['{ops,billing}/**'], deny: [] })('x', 'ops/x')).toBe(true);
+  });
+
+  test('a missing name below a group the key reads is 404, as for a key that reads everything', async () => {
+    expect((await get('/api/v1/credentials/Public/no-such-entry')).status).toBe(404);
+    expect((await get('/api/v1/credentials/Private/no-such-entry')).status).toBe(403);
   });
 
   test('deny globs keep the wide reading: `G/**` hides an entry titled G too', () => {
