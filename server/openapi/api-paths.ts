@@ -79,7 +79,7 @@ const reload = apiOperation(
       'Reads the API keys file again (`keys` in the answer), then opens the vault file again and swaps it in at once ' +
       '(requests see the old vault or the new one, never a mix). With `RELOAD=off` this is how keys are rotated without ' +
       'a restart; with `RELOAD=watch` it does now what the watcher would do on the next change. A keys file that does not ' +
-      'load keeps the previous keys, says so in `keys`, and does not stop the vault reload. ' +
+      'load keeps the previous keys and does not stop the vault reload, but the answer is then 409 (a revocation that did not take is no success). ' +
       'Admin keys only: text-file keys and `API_KEY` are; YAML/JSON keys need `admin: true`. No body.',
     responses: {
       '200': json('Reloaded', 'Reloaded; `entries` counts live entries; `keys` says whether the keys file was read again.', EXAMPLES.reloaded),
@@ -89,10 +89,13 @@ const reload = apiOperation(
         409,
         "The file could not be opened (kdbxweb's error code in `detail`: `FileCorrupt`, `InvalidKey`, `BadSignature`, " +
           "`OutOfMemory` when the new vault does not fit the heap, or the file system's), or the gateway has no vault file to reload. The last good vault stays served. " +
-          'The keys file was read again all the same: `keys` says how that went.',
+          'The keys file was read again all the same: `keys` says how that went. Also 409 when the vault reloaded but the keys file ' +
+          'did not load (`KeysFileInvalid`, `NoKeys`, `ENOENT`): the previous keys stay in force, `entries` counts the new vault.',
         {
           failed:
             'reload failed (InvalidKey): invalid key; the last good vault is still served; the keys file was read again (3 keys in force)',
+          keysFailed:
+            "the keys file did not load (KeysFileInvalid): API_KEYS_FILE: /run/secrets/api_keys: line 2: a sha256: value must be 64 hexadecimal characters; the previous keys stay in force; the vault was reloaded (12 entries)",
         },
         { extras: { keys: EXAMPLES.reloaded.keys } },
       ),

@@ -39,10 +39,11 @@ export function adminRouter(deps: AdminDeps): Router {
       // a key, and revoking a leaked one must not wait for a vault file that fails to open.
       const context = { request_id: req.requestId, key: principal.name };
       const keys = reloadKeys(deps.keys, deps.keysSource, { logger: deps.logger, metrics: deps.metrics, context });
+      let entries: number;
       try {
         const snapshot = await deps.holder.reload();
-        deps.logger.info('vault reloaded', { ...context, entries: snapshot.info.entries, keys_reload: keys.status });
-        res.json({ status: 'reloaded', entries: snapshot.info.entries, keys });
+        entries = snapshot.info.entries;
+        deps.logger.info('vault reloaded', { ...context, entries, keys_reload: keys.status });
       } catch (error) {
         // VaultOpenError and the loader's LoadError both carry kdbxweb's (or the file system's) code.
         const code = typeof (error as { code?: unknown }).code === 'string' ? String((error as { code: string }).code) : 'Unknown';
@@ -53,6 +54,14 @@ export function adminRouter(deps: AdminDeps): Router {
           extras: { keys },
         });
       }
+      // A revocation that did not take is a failed reload, however well the vault went: a script
+      // that reads only the status must not take the old keys for gone.
+      if (keys.status === 'failed') {
+        throw new GatewayError('reload_failed', 409, `the keys file did not load (${keys.code}): ${keys.detail}; the vault was reloaded (${entries} ${entries === 1 ? 'entry' : 'entries'})`, {
+          extras: { entries, keys },
+        });
+      }
+      res.json({ status: 'reloaded', entries, keys });
     })
     .all(methodNotAllowed('POST'));
   return router;

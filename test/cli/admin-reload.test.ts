@@ -43,7 +43,7 @@ test('a key added to the file gets 401 until the admin reload, then 200; a broke
 
   writeFileSync(path.join(dir, 'keys.txt'), `newcomer:${NEW_KEY}\nsha256:not-a-hash\n`);
   const broken = await call(server.port, 'POST', '/api/v1/admin/reload', NEW_KEY);
-  expect(broken.status).toBe(200);
+  expect(broken.status).toBe(409);
   const body = JSON.parse(broken.body) as { keys: { status: string; code: string; detail: string } };
   expect(body.keys).toMatchObject({ status: 'failed', count: 2, code: 'KeysFileInvalid' });
   expect(body.keys.detail).toMatch(/line 2: .*; the previous keys stay in force$/);

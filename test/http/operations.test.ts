@@ -337,12 +337,13 @@ describe('admin reload reads the keys file again (RELOAD=off rotates keys this w
     expect(logged).toMatchObject({ level: 'info', keys: 2, key: 'alpha' });
   });
 
-  test('a broken keys file keeps the previous keys, says why in the answer, and the vault still reloads', async () => {
+  test('a broken keys file keeps the previous keys and is 409, saying why; the vault still reloads', async () => {
     const { t, write } = withKeysFile(KEYS);
     write(`alpha:${KEY_A}\nsha256:not-a-hash\nrotated:${ROTATED}\n`);
     const res = await reload(t);
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe('reloaded');
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body.detail).toMatch(/^the keys file did not load \(KeysFileInvalid\): API_KEYS_FILE: .*line 2: .*; the previous keys stay in force; the vault was reloaded \(1 entry\)$/);
     expect(res.body.entries).toBe(1);
     expect(res.body.keys).toEqual({ status: 'failed', count: 2, code: 'KeysFileInvalid', detail: expect.stringMatching(/^API_KEYS_FILE: .*api_keys\.txt: line 2: .*; the previous keys stay in force$/) });
     expect(await statuses(t, KEY_B)).toEqual([200, 200]);
