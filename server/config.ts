@@ -67,11 +67,17 @@ const KNOWN = [
 ];
 // Words only the gateway's settings use: a near miss of one (ALLOWED_IP, RATE_LIMT) is a typo that
 // would leave a protection off. Names such as HOME or LOGNAME belong to the system and are left alone.
-const OUR_WORDS = /^(ALLOWED|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
+const OUR_WORDS = /^(ALLOWED_?IP|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
 // Prefixes that begin a setting and nothing of the system's: any other name under one is a setting
 // misspelt by more than a letter or two (TLS_CERT, ALLOW_IPS, AUDIT_LOG, CORS_ALLOWED_ORIGINS), and
 // the protection it was meant to turn on stays off without a word. Named with the setting nearest it.
-const FAMILIES = ['TLS_', 'ALLOW', 'AUDIT_', 'CORS_', 'RATE_LIMIT', 'AUTH_FAIL', 'TRUST_PROXY'];
+// A name that matches is taken for one of the settings that begin with the prefix. ALLOW and AUDIT
+// stop short of other programs' variables in a shared env file (ALLOWED_HOSTS, ALLOW_EMPTY_PASSWORD,
+// Docker's AUDIT_NAME links).
+const FAMILIES: readonly (readonly [RegExp, string])[] = [
+  [/^TLS_/, 'TLS_'], [/^ALLOW(ED)?_?IP/, 'ALLOWED_IPS'], [/^AUDIT_?LOG/, 'AUDIT_'], [/^CORS_/, 'CORS_'],
+  [/^RATE_LIMIT/, 'RATE_LIMIT'], [/^AUTH_FAIL/, 'AUTH_FAIL'], [/^TRUST_PROXY/, 'TRUST_PROXY'],
+];
 // Part of the contract but not built yet: setting one must not look like it worked.
 const NOT_YET = [
  'VAULT_COMPAT', 'VAULT_COMPAT_MOUNT', 'VAULTS_FILE',
@@ -157,7 +163,7 @@ function warningsFor(env: Env): string[] {
   const warnings: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (KNOWN.includes(name) || isServiceLink(name, value)) continue;
-    const family = FAMILIES.find((prefix) => name.toUpperCase().startsWith(prefix));
+    const family = FAMILIES.find(([pattern]) => pattern.test(name.toUpperCase()))?.[1];
     if (NOT_YET.includes(name) || NOT_YET.some((n) => name === `${n}_FILE`)) {
       warnings.push(`${name} is set but this version of kdbx-gateway does not support it yet; it has no effect`);
     } else if (/^(KDBX|API_KEY|MATTSTASH)_?/.test(name) && !name.startsWith('KDBX_GATEWAY_')) {

@@ -64,6 +64,8 @@ test("a variable under a setting's prefix that is no setting is named with the s
     TLS_PROXY_SERVICE_HOST: '10.0.0.9', TLS_PROXY_SERVICE_PORT_HTTPS: '443', TLS_PROXY_PORT: 'tcp://10.0.0.9:443', TLS_PROXY_PORT_443_TCP_ADDR: '10.0.0.9',
     AUDIT_SERVICE_HOST: '10.0.0.8', AUDIT_PORT: 'tcp://10.0.0.8:80', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_PORT: 'tcp://10.0.0.1:443',
     NODE_ENV: 'production', NODE_TLS_REJECT_UNAUTHORIZED: '1', NODE_EXTRA_CA_CERTS: '/ca.pem', PATH: '/bin', HOME: '/root', HOSTNAME: 'box',
+    // Other programs' settings in a shared env file, and a Docker link to a container named audit.
+    ALLOWED_HOSTS: 'example.com', ALLOW_EMPTY_PASSWORD: 'yes', AUDIT_NAME: '/gw/audit', AUDIT_ENV_LEVEL: 'info',
   };
   const { warnings } = loadConfig({ KDBX_PASSWORD: 'p', ...misspelt, ...others }, fakeIo({}));
   expect(warnings).toEqual([
