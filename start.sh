@@ -240,10 +240,16 @@ if [[ -r $keys_file ]]; then
     line=${line#"${line%%[![:space:]]*}"}
     line=${line%"${line##*[![:space:]]}"}
     [[ -z $line || $line == '#'* ]] && continue
-    [[ $line == sha256:* || $line == *:sha256:* ]] && { only_hashes=true; continue; }
-    if [[ $line == *:* ]]; then
+    if [[ $line == *:* && $line != sha256:* ]]; then
+      # Names and keys hold no blanks, so the gateway reads `name: key` as `name:key`.
       key_name=${line%%:*}
+      key_name=${key_name%"${key_name##*[![:space:]]}"}
       key=${line#*:}
+      key=${key#"${key%%[![:space:]]*}"}
+      [[ $key == sha256:* ]] && { only_hashes=true; key=; key_name=; continue; }
+    elif [[ $line == sha256:* ]]; then
+      only_hashes=true
+      continue
     else
       key=$line
     fi
