@@ -22,6 +22,8 @@ export interface WatchOptions {
   readonly readAt?: number;
 }
 
+const MTIME_SLACK_MS = 20;
+
 /** A stat signature that changes on rename (inode), in-place writes (size, mtime) and symlink swaps. */
 function statOf(file: string): string {
   try {
@@ -61,7 +63,10 @@ function digestOf(files: readonly string[]): string {
 export function watchFiles(files: readonly string[], options: WatchOptions): FileWatcher {
   let stats = files.map(statOf).join('|');
   const { readAt } = options;
-  const stale = readAt !== undefined && files.some((file) => modifiedAt(file) >= readAt);
+  // File times come from the kernel's coarse clock, up to a tick (1-10 ms) behind Date.now(): a
+  // write just after the read may carry an earlier time. The margin covers that, and costs at most
+  // one needless reload of a file written in the 20 ms before the read.
+  const stale = readAt !== undefined && files.some((file) => modifiedAt(file) >= readAt - MTIME_SLACK_MS);
   // An empty digest differs from any real one: the first look reloads.
   let digest = stale ? '' : digestOf(files);
   let polls = 0;
