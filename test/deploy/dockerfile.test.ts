@@ -247,6 +247,10 @@ describe('.dockerignore', () => {
     for (const needed of ['secrets', 'data', 'test', 'bench', 'node_modules', 'dist', '.git', 'coverage', '*.log']) {
       expect({ needed, listed: entries.has(needed) }).toEqual({ needed, listed: true });
     }
+    // Vaults, key files and env files at any depth, not only at the top of the context.
+    for (const pattern of ['**/*.kdbx', '**/*.keyx', '**/*.key', '**/.env', '**/.mattstash.txt']) {
+      expect({ pattern, listed: entries.has(pattern) }).toEqual({ pattern, listed: true });
+    }
     // A negation could bring a secret back in.
     expect(dockerignore().filter((l) => l.startsWith('!') && /secret|data|kdbx/i.test(l))).toEqual([]);
   });
