@@ -16,6 +16,7 @@ import type { Config, ConfigIo, Env } from './config';
 import type { FileWatcher } from './file-watcher';
 import type { Logger } from 'winston';
 import type { VaultHolder } from './vault/holder';
+import type { Snapshot } from './vault/snapshot';
 import type { KdfBuild } from './cli/check';
 import { aesKdfEngine } from './vault/aes-kdf-rounds';
 import { argon2 } from './vault/argon2-hash';
@@ -252,19 +253,16 @@ async function serve(env: Env): Promise<void> {
       import('./file-watcher'),
       import('./access/reload-keys'),
     ]);
-    // A vault that fails to open is the error to report; this one is awaited, and so reported, otherwise.
+    // Awaited, and so reported, below; until then a failure here must not be an unhandled rejection.
     serving.catch(() => undefined);
     // Reloads open the vault in a worker thread: kdbxweb's seconds of parsing never stall requests.
     const note = (message: string): void => void logger.warn(message);
-    const holder = new VaultHolder({ snapshot: await firstSnapshot(config, load, note), loader: () => load.loadSnapshot(config, openVaultInWorker, { note }) });
-    const snapshot = holder.current();
-    const build = snapshot ? kdfBuild(snapshot.info.kdf.name) : null;
-    logger.info('vault loaded', {
-      path: config.vaultPath,
-      entries: snapshot?.info.entries,
-      format: snapshot?.info.format,
-      ...(build === null ? {} : { kdf: snapshot?.info.kdf.name, kdfBuild: build }),
-    });
+    const holder = new VaultHolder({ snapshot: null, loader: () => load.loadSnapshot(config, openVaultInWorker, { note }) });
+    // The port opens while the vault does (API.md §3): /health answers from the start, /ready is 503
+    // until the vault is in, and a startup probe sees a live process through a slow key derivation.
+    const opening = firstSnapshot(config, load, note);
+    // The vault's own failure is the one to report; this is awaited, and so reported, below.
+    opening.catch(() => undefined);
     const [{ createApp }, { streamAuditSink }, { Metrics }, { redisLimitStores }, { applyServerSettings, SERVER_OPTIONS, tcpSocketOf }, { watchFiles }, { reloadKeys }] = await serving;
     const metrics = config.metrics ? new Metrics(holder) : undefined;
     const shared = config.rateLimitRedisUrl ? redisLimitStores(config.rateLimitRedisUrl, logger) : null;
@@ -292,7 +290,28 @@ async function serve(env: Env): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    logger.info('listening', { url: `${config.tls ? 'https' : 'http'}://${host}:${port}` });
+    const url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+    // Not `url`, and not yet `listening`: scripts and probes that wait for that line mean "serving".
+    logger.info('port open while the vault opens; /ready answers 503 until it is loaded', { address: url });
+    let snapshot: Snapshot;
+    try {
+      snapshot = await opening;
+    } catch (error) {
+      // The gateway never serves a vault it cannot open: nothing may hold the process open.
+      server.closeAllConnections();
+      server.close();
+      await shared?.close();
+      throw error;
+    }
+    holder.swap(snapshot);
+    const build = kdfBuild(snapshot.info.kdf.name);
+    logger.info('vault loaded', {
+      path: config.vaultPath,
+      entries: snapshot.info.entries,
+      format: snapshot.info.format,
+      ...(build === null ? {} : { kdf: snapshot.info.kdf.name, kdfBuild: build }),
+    });
+    logger.info('listening', { url });
     const reloadKeysNow = (): void => {
       reloadKeys(keys, keysSource, { logger, metrics });
     };

@@ -37,7 +37,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       status = client ?? 500;
       detail = describe(error, status);
     }
-    if (status >= 500) {
+    // A deliberate 503 (the vault still opening, Redis away) says all in its answer and the access
+    // line, and is logged once where it begins: a line and a stack per request would flood the log.
+    if (status >= 500 && !(error instanceof GatewayError && status === 503)) {
       logger.error('request failed', {
         request_id: req.requestId,
         method: req.method,

@@ -22,7 +22,7 @@ function health(id: string, summary: string): OpenAPIV3_1.OperationObject {
     id,
     tag: 'Probes',
     summary,
-    description: `200 while the process runs. ${PROBE}`,
+    description: `200 while the process runs, from the moment the port opens (the vault may still be opening: /ready says when it is in). ${PROBE}`,
     responses: { '200': json('Health', 'The process runs.'), '400': NO_QUERY },
   });
 }
@@ -32,7 +32,7 @@ const ready = publicOperation({
   tag: 'Probes',
   summary: 'Readiness',
   description:
-    `200 once a vault is loaded; 503 before, and from SIGTERM or SIGINT on while requests in flight finish. ${PROBE}`,
+    `200 once a vault is loaded; 503 before (the port opens while the vault does, so a slow key derivation shows here), and from SIGTERM or SIGINT on while requests in flight finish. ${PROBE}`,
   responses: {
     '200': json('Ready', 'A vault is loaded.', EXAMPLES.ready),
     '400': NO_QUERY,

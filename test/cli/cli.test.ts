@@ -369,6 +369,55 @@ describe('keygen', () => {
 });
 
 describe('serve', () => {
+  test('the port opens while the vault does: /health answers, /ready and the API are 503 until it is loaded', async () => {
+    const dir = scratch();
+    const password = 'slow-open-vault-pass-8d21';
+    const key = 'slow-open-key-0123456789abcdef';
+    mustNotLeak(password, key);
+    // A key derivation of a second or two, as KeePassXC's calibrated ones are.
+    writeFileSync(path.join(dir, 'slow.kdbx'), await makeVault(password, [{ group: 'app', title: 'db', password: 'p' }], null, { memoryMiB: 64, iterations: 40 }));
+    writeFileSync(path.join(dir, 'keys.txt'), `ops:${key}\n`);
+    const env = { KDBX_PATH: path.join(dir, 'slow.kdbx'), KDBX_PASSWORD: password, API_KEYS_FILE: path.join(dir, 'keys.txt'), PORT: '0', HOST: '127.0.0.1' };
+    const child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = once(child, 'exit');
+    const answer = async (url: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { headers });
+      return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+    };
+    try {
+      let address: string | undefined;
+      for (let i = 0; i < 200 && address === undefined; i += 1) {
+        address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+        if (address === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(address).toBeDefined();
+      const health = await answer(`${address}/health`);
+      const ready = await answer(`${address}/ready`);
+      const api = await answer(`${address}/api/v1/credentials`, { 'X-API-Key': key });
+      // All three were answered before the vault was in.
+      expect(output).not.toContain('"vault loaded"');
+      expect(health).toMatchObject({ status: 200, body: { status: 'healthy' } });
+      expect(ready).toEqual({ status: 503, type: expect.stringMatching(/^application\/json/), body: { status: 'not_ready', reason: 'the vault has not been loaded yet' } });
+      expect(api).toMatchObject({ status: 503, type: expect.stringMatching(/^application\/problem\+json/), body: { detail: 'the vault is not loaded yet' } });
+      for (let i = 0; i < 400 && !output.includes('"listening"'); i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(await answer(`${address}/ready`)).toMatchObject({ status: 200, body: { status: 'ready' } });
+      expect((await answer(`${address}/api/v1/credentials`, { 'X-API-Key': key })).status).toBe(200);
+      // An expected 503 is in the access log, not logged as a failure with a stack.
+      expect(output).not.toMatch(/request failed|"stack"/);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 30_000);
+
+  test('a vault that fails to open after the port opened stops the process with one line', () => {
+    const res = run(['serve'], { cwd: demo.dir, env: { KDBX_PASSWORD: 'not-the-demo-password-1', PORT: '0', HOST: '127.0.0.1' } });
+    expectOneLine(res, /wrong vault password or key file/);
+    expect(res.stdout).toContain('port open while the vault opens');
+  });
+
   test('answers with the demo data, then stops on SIGTERM with status 0', async () => {
     const server = await serve({ cwd: demo.dir });
     try {

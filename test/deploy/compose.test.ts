@@ -130,12 +130,12 @@ describe('docker-compose.prod.yml', () => {
     expect(volumes(gateway).filter((v) => v.read_only !== true)).toEqual([]);
   });
 
-  test('the health check asks /health, the same command as the image', () => {
+  test('the health check asks /ready, the same command as the image (clients that wait for service_healthy find a vault)', () => {
     const test = gateway.healthcheck?.test;
     expect(Array.isArray(test)).toBe(true);
     const argv = test as string[];
     expect(argv[0]).toBe('CMD');
-    expect(argv.join(' ')).toContain("path:'/health'");
+    expect(argv.join(' ')).toContain("path:'/ready'");
     const image = dockerfile.getInstructions().filter((i): i is Healthcheck => i instanceof Healthcheck).at(-1);
     const imageArgv = JSON.parse((image?.getArgumentsContent() ?? '').replace(/^\s*CMD\s+/, '')) as string[];
     expect(argv.slice(1)).toEqual(imageArgv);

@@ -168,13 +168,13 @@ describe('Dockerfile.multistage runtime', () => {
     expect(read('bench/run.cjs')).toContain(`const SERVE_FLAGS = ['${SERVE_FLAG}'];`);
   });
 
-  test('HEALTHCHECK asks /health with node (no curl in slim images), in exec form', () => {
+  test('HEALTHCHECK asks /ready with node (no curl in slim images), in exec form', () => {
     const check = of(runtime, Healthcheck).at(-1);
     expect(check?.getSubcommand()?.getValue().toUpperCase()).toBe('CMD');
     const argv = healthcheckArgv();
     expect(argv[0]).toBe('node');
     expect(argv[1]).toBe('-e');
-    expect(argv[2]).toContain("path:'/health'");
+    expect(argv[2]).toContain("path:'/ready'");
     expect(check?.getFlags().map((f) => f.getName()).sort()).toEqual(['interval', 'retries', 'start-period', 'timeout']);
   });
 
