@@ -86,6 +86,15 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(requireHost);
   app.use(refuseBody);
 
+  if (access.allowedIps.length) {
+    // API.md §7: ALLOWED_IPS covers all of /api and /v1 (mattstash's /api/health included). /api/v1
+    // has its own guard below, after its audit trail, so that its refusals are audited.
+    const guard = allowedIps(access.allowedIps);
+    app.use(['/api', '/v1'], function allowedIpsOutsideApiV1(req, res, next) {
+      if (req.baseUrl.toLowerCase() === '/api' && /^\/v1(\/|$)/i.test(req.path)) next();
+      else guard(req, res, next);
+    });
+  }
   app.use(systemRouter({ holder: deps.holder, version: deps.version, metrics: deps.metrics }));
   app.use(docsRouter({ version: deps.version, metrics: deps.metrics !== undefined }));
 

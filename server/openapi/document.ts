@@ -44,8 +44,8 @@ broken framing, a stalled request) get problem+json too (431, 405, 417, 400, 408
 \`X-Request-Id\` (and \`Allow\` on a 405); an HTTP/1.1 request without \`Host\` is a problem+json 400.
 
 **Limits.** \`RATE_LIMIT\` per key (per client address before authentication) and \`AUTH_FAIL_LIMIT\` failed
-authentications per address answer 429 with \`Retry-After\`; they count \`/api/v1\` requests only. \`ALLOWED_IPS\` refusals
-are 403; \`CORS_ORIGINS\` lists the browser origins allowed to call (none by default). Every \`/api/v1\` request that
+authentications per address answer 429 with \`Retry-After\`; they count \`/api/v1\` requests only. \`ALLOWED_IPS\` covers all
+of \`/api\` and \`/v1\` (\`/api/health\` too; \`/health\`, \`/ready\`, \`/metrics\` and \`/docs\` stay open), and its refusals are 403; \`CORS_ORIGINS\` lists the browser origins allowed to call (none by default). Every \`/api/v1\` request that
 names or lists credentials writes one audit line.
 `.trim();
 

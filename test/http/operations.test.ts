@@ -153,6 +153,17 @@ describe('TRUST_PROXY, ALLOWED_IPS and CORS', () => {
     expect(outside.status).toBe(403);
     expect(outside.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect((await request(t.app).get('/health').set('X-Forwarded-For', '192.0.2.8')).status).toBe(200);
+    expect((await request(t.app).get('/ready').set('X-Forwarded-For', '192.0.2.8')).status).toBe(200);
+    // All of /api and /v1 (API.md §7): mattstash's /api/health, and paths with no route there yet.
+    for (const path of ['/api/health', '/API/Health', '/api/other', '/v1/secret/data/x', '/V1']) {
+      const refused = await request(t.app).get(path).set('X-Forwarded-For', '192.0.2.8');
+      expect({ path, status: refused.status, type: refused.headers['content-type'] }).toEqual({ path, status: 403, type: expect.stringMatching(/^application\/problem\+json/) });
+    }
+    expect((await request(t.app).get('/api/health').set('X-Forwarded-For', '10.1.1.1')).status).toBe(200);
+    expect((await request(t.app).get('/v1/secret/data/x').set('X-Forwarded-For', '10.1.1.1')).status).toBe(404);
+    // /api/v1 refusals still go through its own guard, after the audit trail.
+    await from(t, '192.0.2.8', KEY_A).set('X-Request-Id', 'outside-1');
+    expect(t.audit.find((a) => a.request_id === 'outside-1')).toMatchObject({ status: 403 });
     expect(() => parseCidrs('ALLOWED_IPS', '10.0.0.0/8, nonsense')).toThrow(/ALLOWED_IPS: "nonsense" is not an IP address or a CIDR/);
   });
 
