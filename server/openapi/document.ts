@@ -24,8 +24,9 @@ scheme below; both headers with the same key are fine, with different keys 400).
 \`allow\`/\`deny\` globs on the credential's name or path (deny wins; an allow glob with a \`/\` is tried on the path
 only, and \`G/**\` covers what lies below the group G, not an entry titled G), \`reveal\` (passwords, protected fields, TOTP
 codes, attachments), \`admin\`, and \`expires\` (then 401). A key that may not read a name gets 403 whether or not the name
-exists, and a name its deny globs hide gets the 404 of a missing one; lists and counts silently leave out what it may
-not read. A value resolved from a field reference is served only to a key that may read every entry it drew on; any
+exists (the name read as a path against its globs); a title its policy covers but whose entries its deny globs hide
+gets the 404 a missing title would, so deny rules are no oracle either; lists and counts silently leave out what it
+may not read. A value resolved from a field reference is served only to a key that may read every entry it drew on; any
 other key sees the field as stored (\`{REF:…}\`).
 
 **Every answer** carries \`Cache-Control: no-store\` and \`X-Request-Id\` (the client's own when it is 1–128 characters
