@@ -68,7 +68,7 @@ const KNOWN = [
 // Words only the gateway's settings use: a near miss of one (ALLOWED_IP, RATE_LIMT) is a typo that
 // would leave a protection off. Names such as HOME or LOGNAME belong to the system and are left alone.
 const OUR_WORDS = /^(ALLOWED_?IP|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
-// Prefixes that begin a setting and nothing of the system's: any other name under one is a setting
+// Prefixes that begin a setting and nothing of the system's, so another name under one is a setting
 // misspelt by more than a letter or two (TLS_CERT, ALLOW_IPS, AUDIT_LOG, CORS_ALLOWED_ORIGINS), and
 // the protection it was meant to turn on stays off without a word. Named with the setting nearest it.
 // A name that matches is taken for one of the settings that begin with the prefix. ALLOW and AUDIT

@@ -113,7 +113,7 @@ function currentApiKey(config: Config): string | null {
 
 /**
  * The demo's key left in the default keys file while another vault is served: `demo` wrote it in
- * clear beside the demo vault, and it reads the user's own vault as well as anyone's.
+ * clear beside the demo vault, and it reads the user's own vault too.
  */
 export function demoKeyWarning(config: Config, ring: KeyRing): string | null {
   // By place, not spelling: ./start.sh hands the demo vault over as an absolute path.
