@@ -70,10 +70,9 @@ const KNOWN = [
 const OUR_WORDS = /^(ALLOWED_?IP|TRUST|RATE|AUTH_?FAIL|CORS|LOG_?(LEVEL|FORMAT)|METRIC|AUDIT|TLS|RELOAD)/i;
 // Prefixes that begin a setting and nothing of the system's, so another name under one is a setting
 // misspelt by more than a letter or two (TLS_CERT, ALLOW_IPS, AUDIT_LOG, CORS_ALLOWED_ORIGINS), and
-// the protection it was meant to turn on stays off without a word. Named with the setting nearest it.
-// A name that matches is taken for one of the settings that begin with the prefix. ALLOW and AUDIT
-// stop short of other programs' variables in a shared env file (ALLOWED_HOSTS, ALLOW_EMPTY_PASSWORD,
-// Docker's AUDIT_NAME links).
+// the protection it was meant to turn on stays off without a word; it is named with the setting of
+// that prefix most alike. ALLOW and AUDIT stop short of other programs' variables in a shared env
+// file (ALLOWED_HOSTS, ALLOW_EMPTY_PASSWORD, Docker's AUDIT_NAME links).
 const FAMILIES: readonly (readonly [RegExp, string])[] = [
   [/^TLS_/, 'TLS_'], [/^ALLOW(ED)?_?IP/, 'ALLOWED_IPS'], [/^AUDIT_?LOG/, 'AUDIT_'], [/^CORS_/, 'CORS_'],
   [/^RATE_LIMIT/, 'RATE_LIMIT'], [/^AUTH_FAIL/, 'AUTH_FAIL'], [/^TRUST_PROXY/, 'TRUST_PROXY'],

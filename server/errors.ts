@@ -90,3 +90,9 @@ export function problemBody(status: number, detail: string, extras?: ProblemExtr
   }
   return body;
 }
+
+/** The `code` a load error carries (kdbxweb's, a LoadError's, the file system's), read by shape: their modules stay out of the app. */
+export const codeOf = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'Unknown';
+};

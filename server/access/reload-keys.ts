@@ -1,6 +1,7 @@
 // Reads the keys file again and swaps the ring in place: on a change the watcher sees, and on every
 // POST /api/v1/admin/reload, so keys rotate with RELOAD=off too (API.md §4: a broken file keeps the previous keys).
 import type { Logger } from 'winston';
+import { codeOf } from '../errors';
 import type { Metrics } from '../metrics';
 import type { KeyRing, KeyStore } from './key-ring';
 
@@ -39,8 +40,8 @@ export function reloadKeys(
     return { status: 'reloaded', count: ring.size };
   } catch (error) {
     metrics?.keysReloaded(false);
-    // LoadError's code (KeysFileInvalid, NoKeys, ENOENT...), read by shape: that module does I/O and stays out of the app.
-    const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'Unknown';
+    // KeysFileInvalid, NoKeys, ENOENT...
+    const code = codeOf(error);
     // Keys-file errors name a line or an entry, never a key (API.md §13.14), so the message may be shown.
     const reason = error instanceof Error ? error.message : String(error);
     logger.warn('keys file reload failed; the previous keys stay in force', { ...context, code, reason });

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Logger } from 'winston';
 import type { KeyStore } from '../access/key-ring';
 import { reloadKeys, type KeysReload, type KeysSource } from '../access/reload-keys';
-import { GatewayError, forbidden } from '../errors';
+import { GatewayError, codeOf, forbidden } from '../errors';
 import { methodNotAllowed } from '../http/problems';
 import { NO_PARAMETERS, parseQuery } from '../http/params';
 import type { Metrics } from '../metrics';
@@ -46,7 +46,7 @@ export function adminRouter(deps: AdminDeps): Router {
         deps.logger.info('vault reloaded', { ...context, entries, keys_reload: keys.status });
       } catch (error) {
         // VaultOpenError and the loader's LoadError both carry kdbxweb's (or the file system's) code.
-        const code = typeof (error as { code?: unknown }).code === 'string' ? String((error as { code: string }).code) : 'Unknown';
+        const code = codeOf(error);
         const message = error instanceof Error ? error.message : String(error);
         deps.logger.warn('vault reload failed; the last good vault stays served', { request_id: req.requestId, code, reason: message });
         // §13.11: 409 with kdbxweb's code; the last good snapshot stays in force.
